@@ -1,0 +1,133 @@
+#include "trellis/core/fs.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace trellis {
+namespace {
+
+Status errno_status(std::string_view what, const std::string& path) {
+  const int e = errno;
+  std::string msg = std::string(what) + " " + path + ": " + std::strerror(e);
+  if (e == ENOENT) return not_found(msg);
+  return io_error(msg);
+}
+
+std::string parent_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+Status write_all(int fd, const std::vector<std::string_view>& parts, const std::string& path) {
+  // writev in batches; partial writes advance through the parts.
+  size_t part = 0, offset = 0;
+  while (part < parts.size()) {
+    iovec iov[64];
+    int n = 0;
+    for (size_t p = part, off = offset; p < parts.size() && n < 64; ++p, off = 0) {
+      if (parts[p].size() == off) continue;
+      iov[n].iov_base = const_cast<char*>(parts[p].data() + off);
+      iov[n].iov_len = parts[p].size() - off;
+      ++n;
+    }
+    if (n == 0) break;
+    ssize_t written = ::writev(fd, iov, n);
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return errno_status("write", path);
+    }
+    size_t left = static_cast<size_t>(written);
+    while (part < parts.size() && left >= parts[part].size() - offset) {
+      left -= parts[part].size() - offset;
+      ++part;
+      offset = 0;
+    }
+    offset += left;
+  }
+  return {};
+}
+
+}  // namespace
+
+Status make_dirs(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  if (ec) return io_error("create folder " + path + ": " + ec.message());
+  return {};
+}
+
+bool path_exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+Status atomic_write_file(const std::string& path, const std::vector<std::string_view>& parts) {
+  static std::atomic<unsigned> counter{0};
+  const std::string dir = parent_of(path);
+  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == ENOENT) {
+    TRELLIS_RETURN_IF_ERROR(make_dirs(dir));
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  }
+  if (fd < 0) return errno_status("create", tmp);
+  Status st = write_all(fd, parts, tmp);
+  if (st.ok() && ::fsync(fd) != 0) st = errno_status("fsync", tmp);
+  if (::close(fd) != 0 && st.ok()) st = errno_status("close", tmp);
+  if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) st = errno_status("rename", path);
+  if (!st.ok()) {
+    ::unlink(tmp.c_str());
+    return st;
+  }
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return {};
+}
+
+Result<std::string> read_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno_status("open", path);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    Status s = errno_status("stat", path);
+    ::close(fd);
+    return s;
+  }
+  std::string out;
+  out.resize(static_cast<size_t>(st.st_size));
+  size_t got = 0;
+  while (got < out.size()) {
+    ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      Status s = errno_status("read", path);
+      ::close(fd);
+      return s;
+    }
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  out.resize(got);  // a file that shrank while we read
+  return out;
+}
+
+std::string self_exe_path() {
+  std::error_code ec;
+  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string() : p.string();
+}
+
+}  // namespace trellis

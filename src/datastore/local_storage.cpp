@@ -1,0 +1,86 @@
+#include <dirent.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "trellis/core/fs.h"
+#include "trellis/datastore/storage.h"
+
+namespace trellis {
+namespace {
+
+bool is_safe_key(std::string_view key) {
+  if (key.empty() || key.front() == '/') return false;
+  size_t start = 0;
+  while (start <= key.size()) {
+    size_t end = key.find('/', start);
+    if (end == std::string_view::npos) end = key.size();
+    std::string_view part = key.substr(start, end - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+class LocalStorage final : public Storage {
+ public:
+  explicit LocalStorage(std::string root) : root_(std::move(root)) {}
+
+  Result<std::string> read(std::string_view key) override {
+    if (!is_safe_key(key)) return invalid_argument("bad storage key '" + std::string(key) + "'");
+    return read_file(path(key));
+  }
+
+  Status write(std::string_view key, const std::vector<std::string_view>& parts) override {
+    if (!is_safe_key(key)) return invalid_argument("bad storage key '" + std::string(key) + "'");
+    return atomic_write_file(path(key), parts);
+  }
+
+  Result<bool> exists(std::string_view key) override {
+    if (!is_safe_key(key)) return invalid_argument("bad storage key '" + std::string(key) + "'");
+    return path_exists(path(key));
+  }
+
+  Result<std::vector<std::string>> list(std::string_view prefix) override {
+    std::vector<std::string> out;
+    std::error_code ec;
+    const std::filesystem::path root(root_);
+    if (!std::filesystem::exists(root, ec)) return out;
+    for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (!it->is_regular_file()) continue;
+      std::string rel = std::filesystem::relative(it->path(), root, ec).generic_string();
+      if (rel.find(".tmp.") != std::string::npos) continue;  // an unfinished write
+      if (rel.compare(0, prefix.size(), prefix) == 0) out.push_back(std::move(rel));
+    }
+    if (ec) return io_error("list " + root_ + ": " + ec.message());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  std::string url() const override { return "file://" + root_; }
+
+ private:
+  std::string path(std::string_view key) const { return root_ + "/" + std::string(key); }
+  const std::string root_;
+};
+
+}  // namespace
+
+std::unique_ptr<Storage> make_local_storage(std::string root) {
+  std::error_code ec;
+  auto abs = std::filesystem::absolute(root, ec);
+  return std::make_unique<LocalStorage>(ec ? root : abs.lexically_normal().string());
+}
+
+Result<std::unique_ptr<Storage>> open_storage(std::string_view url) {
+  if (url == "mem://" || url.rfind("mem://", 0) == 0) return make_memory_storage();
+  if (url.rfind("file://", 0) == 0) return make_local_storage(std::string(url.substr(7)));
+  if (url.find("://") != std::string_view::npos) {
+    return invalid_argument("unsupported storage URL '" + std::string(url) +
+                            "' (expected file:///path or mem://)");
+  }
+  return make_local_storage(std::string(url));
+}
+
+}  // namespace trellis
