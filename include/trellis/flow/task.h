@@ -1,0 +1,105 @@
+// Task: what a step body sees. Artifacts in and out, parameters, the foreach
+// item, the inputs of a join, metrics. Step bodies may throw; any exception
+// fails the attempt with its message (the task runner catches it).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "trellis/flow/codec.h"
+#include "trellis/metadata/metadata_store.h"
+
+namespace trellis {
+
+// Thrown by the Task API on misuse or storage failure (missing artifact, ...).
+class TaskError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class ContentStore;
+struct ArtifactView;
+
+// One parent of a join task, read-only.
+class Input {
+ public:
+  Input(std::string step, std::string pathspec, std::shared_ptr<ArtifactView> view);
+  const std::string& step() const { return step_; }
+  const std::string& pathspec() const { return pathspec_; }
+  bool has(const std::string& name) const;
+  template <typename T> T get(const Key<T>& key) const { return decode<T>(key.name, bytes(key.name)); }
+
+ private:
+  template <typename T> static T decode(const std::string& name, std::string b) {
+    Result<T> v = Codec<T>::decode(std::move(b));
+    if (!v.ok()) throw TaskError("artifact '" + name + "': " + v.status().message());
+    return std::move(v).value();
+  }
+  std::string bytes(const std::string& name) const;
+  std::string step_, pathspec_;
+  std::shared_ptr<ArtifactView> view_;
+};
+
+class TaskContext;  // the runner's side
+
+class Task {
+ public:
+  explicit Task(TaskContext& ctx) : ctx_(ctx) {}
+
+  template <typename T> void put(const Key<T>& key, const T& value) {
+    Encoded e = Codec<T>::encode(value);
+    put_encoded(key.name, e, Codec<T>::name(), Codec<T>::type_name());
+  }
+  // The artifact as this task sees it: its own value, else its parent's.
+  // Throws TaskError when absent or not decodable as T.
+  template <typename T> T get(const Key<T>& key) const {
+    Result<T> v = Codec<T>::decode(get_bytes(key.name));
+    if (!v.ok()) throw TaskError("artifact '" + key.name + "': " + v.status().message());
+    return std::move(v).value();
+  }
+  bool has(const std::string& name) const;
+  std::vector<std::string> artifact_names() const;
+
+  // Inside a foreach: this task's item (element `index()` of the split's array).
+  template <typename T> T input() const {
+    try {
+      return input_json().get<T>();
+    } catch (const nlohmann::json::exception& e) {
+      throw TaskError(std::string("foreach item: ") + e.what());
+    }
+  }
+  int64_t index() const;       // foreach index of the innermost foreach, -1 outside
+  int64_t num_splits() const;  // number of items of the innermost foreach, -1 outside
+
+  // Join tasks: one Input per parent task.
+  const std::vector<Input>& inputs() const;
+  // Takes every artifact that all inputs agree on (same content) or that only
+  // one input has. Throws TaskError naming an artifact the inputs disagree on,
+  // unless it is in `exclude` or already set by this task.
+  void merge_artifacts(const std::set<std::string>& exclude = {});
+
+  // Tracking: a scalar per step (buffered, written when the task finishes or
+  // every few thousand points).
+  void log(const std::string& name, double value, int64_t step);
+
+  const std::string& flow_name() const;
+  int64_t run_id() const;
+  const std::string& step_name() const;
+  int64_t task_id() const;
+  int attempt() const;
+  std::string pathspec() const;  // Flow/run/step/task
+  const Json& params() const;
+
+ private:
+  void put_encoded(const std::string& name, const Encoded& e, const std::string& codec,
+                   const std::string& type);
+  std::string get_bytes(const std::string& name) const;
+  const Json& input_json() const;
+  TaskContext& ctx_;
+};
+
+}  // namespace trellis

@@ -1,0 +1,356 @@
+// trellis::main: the flow binary's command line (docs/user-guide.md).
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "flow/runner.h"
+#include "trellis/core/fs.h"
+#include "trellis/trellis.hpp"
+
+namespace trellis {
+namespace {
+
+constexpr int kUsageError = 2;
+
+struct Args {
+  std::string command;
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> options;   // --name value / --name=value
+  std::vector<std::string> tags;
+  std::vector<std::string> flags;               // --name without value
+};
+
+const std::set<std::string> kValueOptions = {"root", "metadata", "max-workers", "tag",
+                                              "origin-run-id", "run-id", "task-id", "attempt",
+                                              "caught-error"};
+
+std::string_view type_name(ParamType t) {
+  switch (t) {
+    case ParamType::kInt: return "int";
+    case ParamType::kDouble: return "double";
+    case ParamType::kString: return "string";
+    case ParamType::kBool: return "bool";
+    case ParamType::kJson: return "json";
+  }
+  return "?";
+}
+
+const ParamSpec* find_param(const Flow& flow, const std::string& name) {
+  for (const auto& p : flow.params()) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+Result<Args> parse_args(const Flow& flow, int argc, char** argv) {
+  Args a;
+  int i = 1;
+  if (i < argc) a.command = argv[i++];
+  for (; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("--", 0) != 0 || arg == "--") {
+      a.positional.push_back(arg);
+      continue;
+    }
+    std::string name = arg.substr(2), value;
+    bool has_value = false;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      has_value = true;
+    }
+    const ParamSpec* p = find_param(flow, name);
+    const bool is_bool = p && p->type == ParamType::kBool;
+    const bool takes_value = kValueOptions.count(name) || (p && !is_bool);
+    if (!has_value && takes_value) {
+      if (i + 1 >= argc) return invalid_argument("option --" + name + " needs a value");
+      value = argv[++i];
+      has_value = true;
+    }
+    if (name == "tag") {
+      a.tags.push_back(value);
+    } else if (has_value) {
+      a.options[name] = value;
+    } else {
+      a.flags.push_back(name);
+    }
+  }
+  return a;
+}
+
+Result<Json> convert_param(const ParamSpec& p, const std::string& text) {
+  const std::string where = "parameter --" + p.name + ": '" + text + "' is not ";
+  switch (p.type) {
+    case ParamType::kInt: {
+      char* end = nullptr;
+      errno = 0;
+      long long v = std::strtoll(text.c_str(), &end, 10);
+      if (text.empty() || *end || errno) return invalid_argument(where + "an integer");
+      return Json(v);
+    }
+    case ParamType::kDouble: {
+      char* end = nullptr;
+      double v = std::strtod(text.c_str(), &end);
+      if (text.empty() || *end) return invalid_argument(where + "a number");
+      return Json(v);
+    }
+    case ParamType::kBool:
+      if (text == "true" || text == "1" || text == "yes") return Json(true);
+      if (text == "false" || text == "0" || text == "no") return Json(false);
+      return invalid_argument(where + "a bool (true/false)");
+    case ParamType::kString:
+      return Json(text);
+    case ParamType::kJson: {
+      Result<Json> j = parse_json(text, "parameter --" + p.name);
+      if (!j.ok()) return invalid_argument(where + "valid JSON");
+      return j;
+    }
+  }
+  return internal_error("unknown parameter type");
+}
+
+// Parameters of a run: defaults overridden by the command line.
+Result<Json> collect_params(const Flow& flow, const Args& a, const std::set<std::string>& known) {
+  Json params = Json::object();
+  for (const auto& p : flow.params()) params[p.name] = p.default_value;
+  auto unknown = [&](const std::string& name) {
+    std::string list;
+    for (const auto& p : flow.params()) list += " --" + p.name;
+    return invalid_argument("unknown option --" + name + " (parameters of " + flow.name() + ":" +
+                            (list.empty() ? " none" : list) + ")");
+  };
+  for (const auto& [name, value] : a.options) {
+    if (known.count(name)) continue;
+    const ParamSpec* p = find_param(flow, name);
+    if (!p) return unknown(name);
+    Result<Json> v = convert_param(*p, value);
+    if (!v.ok()) return v.status();
+    params[name] = *v;
+  }
+  for (const auto& name : a.flags) {
+    const ParamSpec* p = find_param(flow, name);
+    if (!p || p->type != ParamType::kBool) {
+      if (p) return invalid_argument("option --" + name + " needs a value");
+      return unknown(name);
+    }
+    params[name] = true;
+  }
+  return params;
+}
+
+struct Stores {
+  std::string root;
+  std::string metadata_url;
+  std::unique_ptr<Storage> storage;
+  std::unique_ptr<ContentStore> cas;
+  std::unique_ptr<MetadataStore> md;
+};
+
+Result<Stores> open_stores(const Args& a) {
+  Stores s;
+  if (a.options.count("root")) s.root = a.options.at("root");
+  else if (const char* env = std::getenv("TRELLIS_ROOT"); env && *env) s.root = env;
+  else s.root = ".trellis";
+  std::error_code ec;
+  s.root = std::filesystem::absolute(s.root, ec).lexically_normal().string();
+  if (a.options.count("metadata")) s.metadata_url = a.options.at("metadata");
+  else if (const char* env = std::getenv("TRELLIS_METADATA"); env && *env) s.metadata_url = env;
+  else s.metadata_url = "sqlite://" + s.root + "/metadata.db";
+  TRELLIS_RETURN_IF_ERROR(make_dirs(s.root));
+  s.storage = make_local_storage(s.root);
+  s.cas = std::make_unique<ContentStore>(*s.storage);
+  Result<std::unique_ptr<MetadataStore>> md = open_metadata(s.metadata_url);
+  if (!md.ok()) return md.status();
+  s.md = std::move(md).value();
+  return s;
+}
+
+void print_usage(const Flow& flow, std::FILE* out) {
+  std::fprintf(out,
+               "usage: %s <command> [options]\n\n"
+               "commands:\n"
+               "  run [--PARAM VALUE ...]   start a new run\n"
+               "  resume [STEP]             new run reusing what a failed run finished\n"
+               "         [--origin-run-id N]  (default: the latest run)\n"
+               "  show                      the graph, steps and parameters\n"
+               "  check                     validate the graph\n\n"
+               "options: --root DIR (TRELLIS_ROOT, default ./.trellis), --metadata URL\n"
+               "         (TRELLIS_METADATA), --max-workers N (default: cores), --tag T\n\n"
+               "parameters of %s:\n",
+               flow.name().c_str(), flow.name().c_str());
+  for (const auto& p : flow.params()) {
+    std::fprintf(out, "  --%-20s %-6s %s (default %s)\n", p.name.c_str(),
+                 std::string(type_name(p.type)).c_str(), p.help.c_str(),
+                 p.default_value.dump().c_str());
+  }
+  if (flow.params().empty()) std::fprintf(out, "  (none)\n");
+}
+
+int show(const Flow& flow, const GraphInfo& g) {
+  std::printf("%s\n", flow.name().c_str());
+  if (!flow.doc().empty()) std::printf("  %s\n", flow.doc().c_str());
+  std::printf("\nsteps:\n");
+  for (const auto& name : g.order) {
+    const StepSpec& s = *flow.find(name);
+    std::string arrow;
+    switch (s.transition) {
+      case Transition::kNone: arrow = "(end of flow)"; break;
+      case Transition::kNext: arrow = "-> " + s.targets.front(); break;
+      case Transition::kBranch:
+        arrow = "branch ->";
+        for (const auto& t : s.targets) arrow += " " + t;
+        break;
+      case Transition::kForeach:
+        arrow = "foreach " + s.foreach_key + " -> " + s.targets.front();
+        break;
+    }
+    std::printf("  %s%s  %s\n", name.c_str(), s.is_join ? " (join)" : "", arrow.c_str());
+    if (!s.doc.empty()) std::printf("      %s\n", s.doc.c_str());
+    std::string opts;
+    if (s.retries) opts += " retry=" + std::to_string(s.retries);
+    if (s.timeout.count()) opts += " timeout=" + std::to_string(s.timeout.count() / 1000.0).substr(0, 5) + "s";
+    if (!s.catch_key.empty()) opts += " catch=" + s.catch_key;
+    if (s.resources.cpus != 1 || s.resources.gpus || s.resources.memory_mb) {
+      opts += " cpus=" + std::to_string(s.resources.cpus) + " gpus=" +
+              std::to_string(s.resources.gpus) + " memory_mb=" + std::to_string(s.resources.memory_mb);
+    }
+    if (!opts.empty()) std::printf("      options:%s\n", opts.c_str());
+  }
+  std::printf("\nparameters:\n");
+  for (const auto& p : flow.params()) {
+    std::printf("  --%s (%s, default %s) %s\n", p.name.c_str(), std::string(type_name(p.type)).c_str(),
+                p.default_value.dump().c_str(), p.help.c_str());
+  }
+  return 0;
+}
+
+int usage_error(const std::string& message) {
+  std::fprintf(stderr, "error: %s\n", message.c_str());
+  return kUsageError;
+}
+
+Result<int64_t> int_option(const Args& a, const std::string& name, int64_t fallback) {
+  auto it = a.options.find(name);
+  if (it == a.options.end()) return fallback;
+  char* end = nullptr;
+  long long v = std::strtoll(it->second.c_str(), &end, 10);
+  if (it->second.empty() || *end) {
+    return invalid_argument("--" + name + ": '" + it->second + "' is not an integer");
+  }
+  return static_cast<int64_t>(v);
+}
+
+int run_or_resume(Flow& flow, const GraphInfo& g, const Args& a, bool resume) {
+  static const std::set<std::string> kRunOptions = {"root", "metadata", "max-workers",
+                                                     "origin-run-id"};
+  Result<Stores> stores = open_stores(a);
+  if (!stores.ok()) return usage_error(stores.status().to_string());
+  Result<int64_t> workers = int_option(a, "max-workers", 0);
+  if (!workers.ok()) return usage_error(workers.status().message());
+  OrchestratorOptions o;
+  o.executable = self_exe_path();
+  o.store_args = {"--root", stores->root, "--metadata", stores->metadata_url};
+  if (a.options.count("root")) o.resume_hint_args += " --root " + a.options.at("root");
+  if (a.options.count("metadata")) o.resume_hint_args += " --metadata " + a.options.at("metadata");
+  o.tags = a.tags;
+  o.code = code_identity(flow);
+  if (resume) {
+    if (!a.flags.empty()) return usage_error("unknown option --" + a.flags.front());
+    for (const auto& [name, v] : a.options) {
+      if (!kRunOptions.count(name)) {
+        return usage_error("resume takes no parameters (--" + name +
+                           "); a resumed run keeps its origin's parameters");
+      }
+    }
+    Result<int64_t> origin = int_option(a, "origin-run-id", 0);
+    if (!origin.ok()) return usage_error(origin.status().message());
+    o.origin_run_id = *origin;
+    if (o.origin_run_id == 0) {
+      Result<std::vector<RunRecord>> runs = stores->md->list_runs(flow.name());
+      if (!runs.ok()) return usage_error(runs.status().to_string());
+      if (runs->empty()) return usage_error("no run of " + flow.name() + " to resume");
+      o.origin_run_id = runs->front().run_id;
+    }
+    Result<RunRecord> origin_run = stores->md->get_run(flow.name(), o.origin_run_id);
+    if (!origin_run.ok()) return usage_error(origin_run.status().message());
+    o.params = origin_run->params;
+    if (a.positional.size() > 1) return usage_error("resume takes at most one step name");
+    if (!a.positional.empty()) {
+      o.resume_step = a.positional.front();
+      if (!flow.find(o.resume_step)) {
+        return usage_error("flow " + flow.name() + " has no step '" + o.resume_step + "'");
+      }
+    }
+    if (origin_run->code.value("binary_sha256", "") != o.code.value("binary_sha256", "")) {
+      std::printf("note: the flow binary changed since run %lld (resuming with the new one)\n",
+                  (long long)o.origin_run_id);
+    }
+  } else {
+    if (!a.positional.empty()) return usage_error("unexpected argument '" + a.positional.front() + "'");
+    Result<Json> params = collect_params(flow, a, kRunOptions);
+    if (!params.ok()) return usage_error(params.status().message());
+    o.params = *params;
+  }
+  auto executor = make_local_executor({.max_workers = static_cast<int>(*workers)});
+  return orchestrate(flow, g, *stores->md, *stores->cas, *executor, o);
+}
+
+int step_command(Flow& flow, const GraphInfo& g, const Args& a) {
+  if (a.positional.size() != 1) return usage_error("step needs exactly one step name");
+  Result<Stores> stores = open_stores(a);
+  if (!stores.ok()) return usage_error(stores.status().to_string());
+  StepCommand cmd;
+  cmd.step = a.positional.front();
+  Result<int64_t> run = int_option(a, "run-id", 0), task = int_option(a, "task-id", 0),
+                  attempt = int_option(a, "attempt", 0);
+  if (!run.ok() || !task.ok() || !attempt.ok() || *run <= 0 || *task <= 0) {
+    return usage_error("step needs --run-id N --task-id N [--attempt N]");
+  }
+  cmd.run_id = *run;
+  cmd.task_id = *task;
+  cmd.attempt = static_cast<int>(*attempt);
+  if (a.options.count("caught-error")) cmd.caught_error = a.options.at("caught-error");
+  return run_task(flow, g, cmd, *stores->cas, *stores->md);
+}
+
+}  // namespace
+
+int main(Flow& flow, int argc, char** argv) {
+  Result<Args> args = parse_args(flow, argc, argv);
+  if (!args.ok()) return usage_error(args.status().message());
+  const Args& a = *args;
+  if (a.command.empty() || a.command == "help" || a.command == "--help" || a.command == "-h") {
+    print_usage(flow, a.command.empty() ? stderr : stdout);
+    return a.command.empty() ? kUsageError : 0;
+  }
+  for (const auto& f : a.flags) {
+    if (f == "help") {
+      print_usage(flow, stdout);
+      return 0;
+    }
+  }
+  Result<GraphInfo> graph = analyze_flow(flow);
+  if (!graph.ok()) {
+    std::fprintf(stderr, "error: flow %s is not valid:\n%s\n", flow.name().c_str(),
+                 graph.status().message().c_str());
+    return kUsageError;
+  }
+  if (a.command == "check") {
+    std::printf("flow %s is valid (%zu steps)\n", flow.name().c_str(), flow.steps().size());
+    return 0;
+  }
+  if (a.command == "show") return show(flow, *graph);
+  if (a.command == "run") return run_or_resume(flow, *graph, a, false);
+  if (a.command == "resume") return run_or_resume(flow, *graph, a, true);
+  if (a.command == "step") return step_command(flow, *graph, a);
+  return usage_error("unknown command '" + a.command + "' (run, resume, show, check)");
+}
+
+}  // namespace trellis

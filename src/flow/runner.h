@@ -1,0 +1,47 @@
+// Private to src/flow: running one task (the hidden `step` command) and
+// orchestrating a whole run (`run`, `resume`).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "trellis/datastore/content_store.h"
+#include "trellis/executor/executor.h"
+#include "trellis/flow/flow.h"
+#include "trellis/flow/graph.h"
+#include "trellis/metadata/metadata_store.h"
+
+namespace trellis {
+
+struct StepCommand {
+  std::string step;
+  int64_t run_id = 0;
+  int64_t task_id = 0;
+  int attempt = 0;
+  std::optional<std::string> caught_error;  // catch mode: record this failure, run nothing
+};
+
+// Runs one task in this process; returns the process exit code.
+int run_task(Flow& flow, const GraphInfo& graph, const StepCommand& cmd, ContentStore& cas,
+             MetadataStore& md);
+
+struct OrchestratorOptions {
+  std::string executable;                // absolute path of the flow binary
+  std::vector<std::string> store_args;   // "--root X --metadata Y", passed to every task
+  std::string resume_hint_args;          // extra args shown in the printed resume command
+  Json params = Json::object();
+  std::vector<std::string> tags;
+  Json code = Json::object();
+  int64_t origin_run_id = 0;             // resume: the run to clone from
+  std::string resume_step;               // resume: rerun from this step (empty: from failures)
+};
+
+// Creates a run and drives it to the end; returns 0 on success, 1 on failure.
+int orchestrate(const Flow& flow, const GraphInfo& graph, MetadataStore& md, ContentStore& cas,
+                Executor& executor, const OrchestratorOptions& options);
+
+// The code identity of this binary (docs/formats/metadata.md).
+Json code_identity(const Flow& flow);
+
+}  // namespace trellis

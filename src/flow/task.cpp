@@ -1,0 +1,142 @@
+#include "trellis/flow/task.h"
+
+#include "flow/task_context.h"
+#include "trellis/core/clock.h"
+
+namespace trellis {
+
+std::string ArtifactView::read(const std::string& name) const {
+  auto it = records.find(name);
+  if (it == records.end()) throw TaskError(pathspec + " has no artifact '" + name + "'");
+  Result<std::string> bytes = cas->get(it->second.digest);
+  if (!bytes.ok()) {
+    throw TaskError("artifact '" + name + "' of " + pathspec + ": " + bytes.status().to_string());
+  }
+  return std::move(bytes).value();
+}
+
+std::vector<ArtifactRecord> TaskContext::final_artifacts() const {
+  std::map<std::string, ArtifactRecord> all;
+  if (parent) all = parent->records;
+  for (const auto& [name, rec] : own) all[name] = rec;
+  std::vector<ArtifactRecord> out;
+  for (auto& [name, rec] : all) out.push_back(rec);
+  return out;
+}
+
+void TaskContext::flush_metrics() {
+  if (metrics.empty()) return;
+  Status s = md->add_metrics(flow, run_id, task_id, metrics);
+  if (!s.ok()) throw TaskError("writing metrics of " + pathspec() + ": " + s.to_string());
+  metrics.clear();
+}
+
+Input::Input(std::string step, std::string pathspec, std::shared_ptr<ArtifactView> view)
+    : step_(std::move(step)), pathspec_(std::move(pathspec)), view_(std::move(view)) {}
+
+bool Input::has(const std::string& name) const { return view_->records.count(name) > 0; }
+std::string Input::bytes(const std::string& name) const { return view_->read(name); }
+
+void Task::put_encoded(const std::string& name, const Encoded& e, const std::string& codec,
+                       const std::string& type) {
+  if (name.empty() || name.front() == '_') {
+    throw TaskError("artifact name '" + name + "' is empty or starts with '_' (reserved)");
+  }
+  std::vector<std::string_view> parts;
+  if (!e.owned.empty()) parts.push_back(e.owned);
+  if (!e.borrowed.empty()) parts.push_back(e.borrowed);
+  Result<BlobInfo> info = ctx_.cas->put(parts);
+  if (!info.ok()) {
+    throw TaskError("storing artifact '" + name + "' of " + ctx_.pathspec() + ": " +
+                    info.status().to_string());
+  }
+  ctx_.own[name] = ArtifactRecord{name, info->digest, codec, type, info->size};
+}
+
+std::string Task::get_bytes(const std::string& name) const {
+  auto it = ctx_.own.find(name);
+  if (it != ctx_.own.end()) {
+    Result<std::string> b = ctx_.cas->get(it->second.digest);
+    if (!b.ok()) throw TaskError("artifact '" + name + "': " + b.status().to_string());
+    return std::move(b).value();
+  }
+  if (ctx_.parent && ctx_.parent->records.count(name)) return ctx_.parent->read(name);
+  if (!ctx_.inputs.empty()) {
+    throw TaskError("join " + ctx_.pathspec() + " has no artifact '" + name +
+                    "' of its own: read it from t.inputs() or call t.merge_artifacts() first");
+  }
+  throw TaskError(ctx_.pathspec() + " sees no artifact '" + name + "'");
+}
+
+bool Task::has(const std::string& name) const {
+  return ctx_.own.count(name) || (ctx_.parent && ctx_.parent->records.count(name));
+}
+
+std::vector<std::string> Task::artifact_names() const {
+  std::vector<std::string> out;
+  for (const auto& r : ctx_.final_artifacts()) out.push_back(r.name);
+  return out;
+}
+
+const Json& Task::input_json() const {
+  if (ctx_.foreach_stack.empty()) throw TaskError(ctx_.pathspec() + " is not inside a foreach");
+  if (!ctx_.item_loaded) {
+    const std::string bytes = get_bytes(ctx_.foreach_key);
+    Result<Json> arr = parse_json(bytes, "foreach artifact '" + ctx_.foreach_key + "'");
+    if (!arr.ok()) throw TaskError(arr.status().message());
+    const int64_t i = index();
+    if (!arr->is_array() || i < 0 || i >= static_cast<int64_t>(arr->size())) {
+      throw TaskError("foreach artifact '" + ctx_.foreach_key + "' has no element " +
+                      std::to_string(i));
+    }
+    ctx_.item = (*arr)[static_cast<size_t>(i)];
+    ctx_.item_loaded = true;
+  }
+  return ctx_.item;
+}
+
+int64_t Task::index() const {
+  return ctx_.foreach_stack.empty() ? -1 : ctx_.foreach_stack.back()["index"].get<int64_t>();
+}
+
+int64_t Task::num_splits() const {
+  return ctx_.foreach_stack.empty() ? -1 : ctx_.foreach_stack.back()["count"].get<int64_t>();
+}
+
+const std::vector<Input>& Task::inputs() const { return ctx_.inputs; }
+
+void Task::merge_artifacts(const std::set<std::string>& exclude) {
+  if (ctx_.input_views.empty()) throw TaskError("merge_artifacts() outside a join: " + ctx_.pathspec());
+  std::map<std::string, ArtifactRecord> merged;
+  std::set<std::string> conflicts;
+  for (const auto& view : ctx_.input_views) {
+    for (const auto& [name, rec] : view->records) {
+      if (exclude.count(name) || ctx_.own.count(name)) continue;
+      auto [it, inserted] = merged.emplace(name, rec);
+      if (!inserted && it->second.digest != rec.digest) conflicts.insert(name);
+    }
+  }
+  if (!conflicts.empty()) {
+    std::string names;
+    for (const auto& c : conflicts) names += (names.empty() ? "" : ", ") + c;
+    throw TaskError("merge_artifacts in " + ctx_.pathspec() +
+                    ": inputs disagree on artifact(s) " + names +
+                    "; set them yourself or pass them in `exclude`");
+  }
+  for (auto& [name, rec] : merged) ctx_.own[name] = rec;
+}
+
+void Task::log(const std::string& name, double value, int64_t step) {
+  ctx_.metrics.push_back({name, step, value, now_unix_ms()});
+  if (ctx_.metrics.size() >= 4096) ctx_.flush_metrics();
+}
+
+const std::string& Task::flow_name() const { return ctx_.flow; }
+int64_t Task::run_id() const { return ctx_.run_id; }
+const std::string& Task::step_name() const { return ctx_.step; }
+int64_t Task::task_id() const { return ctx_.task_id; }
+int Task::attempt() const { return ctx_.attempt; }
+std::string Task::pathspec() const { return ctx_.pathspec(); }
+const Json& Task::params() const { return ctx_.params; }
+
+}  // namespace trellis

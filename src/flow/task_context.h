@@ -1,0 +1,50 @@
+// Private to src/flow: the runner's side of a Task.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "trellis/datastore/content_store.h"
+#include "trellis/flow/task.h"
+#include "trellis/metadata/metadata_store.h"
+
+namespace trellis {
+
+// The artifacts one task ended with, readable through the content store.
+struct ArtifactView {
+  std::map<std::string, ArtifactRecord> records;
+  ContentStore* cas = nullptr;
+  std::string pathspec;
+  std::string read(const std::string& name) const;  // throws TaskError
+};
+
+class TaskContext {
+ public:
+  std::string flow, step;
+  int64_t run_id = 0, task_id = 0;
+  int attempt = 0;
+  Json params;
+  Json foreach_stack = Json::array();
+  std::string foreach_key;  // artifact of the innermost foreach split, for input()
+  ContentStore* cas = nullptr;
+  MetadataStore* md = nullptr;
+
+  std::shared_ptr<ArtifactView> parent;              // non-join tasks: the parent's artifacts
+  std::map<std::string, ArtifactRecord> own;         // set by this task
+  std::vector<Input> inputs;                         // join tasks
+  std::vector<std::shared_ptr<ArtifactView>> input_views;
+  std::vector<MetricPoint> metrics;
+  mutable Json item;                                 // foreach item, parsed on first use
+  mutable bool item_loaded = false;
+
+  std::string pathspec() const {
+    return flow + "/" + std::to_string(run_id) + "/" + step + "/" + std::to_string(task_id);
+  }
+  // The artifact index this task finishes with: inherited + own.
+  std::vector<ArtifactRecord> final_artifacts() const;
+  void flush_metrics();
+};
+
+}  // namespace trellis
