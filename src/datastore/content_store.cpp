@@ -2,7 +2,11 @@
 
 #include <zstd.h>
 
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 #include "trellis/core/hash.h"
 
@@ -72,6 +76,62 @@ Result<std::string> compress(const std::vector<std::string_view>& parts, uint64_
   return out;
 }
 
+// Hashes a buffer that is still being filled, on a second thread, so reading
+// and hashing a large blob overlap. The last kTrailerSize bytes seen so far are
+// held back: they may be the trailer, which is not part of the content.
+class BackgroundHasher {
+ public:
+  BackgroundHasher() : thread_([this] { work(); }) {}
+  ~BackgroundHasher() {
+    if (thread_.joinable()) finish(0);
+  }
+  void feed(std::string_view so_far) {
+    std::lock_guard lock(mu_);
+    base_ = so_far.data();
+    ready_ = so_far.size() >= kTrailerSize ? so_far.size() - kTrailerSize : 0;
+    cv_.notify_one();
+  }
+  // Hash of the first `size` bytes (size <= bytes fed).
+  std::string finish(size_t size) {
+    {
+      std::lock_guard lock(mu_);
+      ready_ = size;
+      closed_ = true;
+      cv_.notify_one();
+    }
+    thread_.join();
+    return sha_.finish_hex();
+  }
+
+ private:
+  void work() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] { return closed_ || ready_ > hashed_; });
+      if (ready_ > hashed_) {
+        const char* p = base_ + hashed_;
+        const size_t n = ready_ - hashed_;
+        lock.unlock();
+        sha_.update(std::string_view(p, n));
+        lock.lock();
+        hashed_ += n;
+        continue;
+      }
+      if (closed_) return;
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  const char* base_ = nullptr;  // guarded by mu_
+  size_t ready_ = 0;            // guarded by mu_
+  size_t hashed_ = 0;           // guarded by mu_
+  bool closed_ = false;         // guarded by mu_
+  Sha256 sha_;                  // used by the worker only, until finish()
+  std::thread thread_;
+};
+
+constexpr size_t kBackgroundHashMin = 8u << 20;
+
 }  // namespace
 
 std::string ContentStore::object_key(std::string_view digest) {
@@ -119,7 +179,11 @@ Result<bool> ContentStore::contains(std::string_view digest) {
 Result<std::string> ContentStore::get(std::string_view digest) {
   if (!is_sha256_hex(digest)) return invalid_argument("bad digest '" + std::string(digest) + "'");
   const std::string key = object_key(digest);
-  Result<std::string> stored = storage_.read(key);
+  std::optional<BackgroundHasher> hasher;
+  Result<std::string> stored = storage_.read(key, [&](std::string_view so_far) {
+    if (!hasher && so_far.size() >= kBackgroundHashMin) hasher.emplace();
+    if (hasher) hasher->feed(so_far);
+  });
   if (!stored.ok()) {
     if (stored.status().code() == Code::kNotFound) {
       return not_found("blob " + std::string(digest) + " not in " + storage_.url());
@@ -133,6 +197,11 @@ Result<std::string> ContentStore::get(std::string_view digest) {
   }
   const char encoding = bytes[bytes.size() - kTrailerSize + 4];
   bytes.resize(bytes.size() - kTrailerSize);
+  std::string actual;
+  if (hasher) {
+    actual = hasher->finish(encoding == kRaw ? bytes.size() : 0);
+    hasher.reset();
+  }
   if (encoding == kZstd) {
     unsigned long long n = ZSTD_getFrameContentSize(bytes.data(), bytes.size());
     if (n == ZSTD_CONTENTSIZE_ERROR || n == ZSTD_CONTENTSIZE_UNKNOWN) {
@@ -145,7 +214,8 @@ Result<std::string> ContentStore::get(std::string_view digest) {
   } else if (encoding != kRaw) {
     return corrupt(key + ": unknown encoding " + std::to_string(int(encoding)));
   }
-  if (sha256_hex(bytes) != digest) return corrupt(key + ": content does not match its hash");
+  if (actual.empty() || encoding != kRaw) actual = sha256_hex(bytes);
+  if (actual != digest) return corrupt(key + ": content does not match its hash");
   return bytes;
 }
 

@@ -31,6 +31,12 @@ class LocalStorage final : public Storage {
     return read_file(path(key));
   }
 
+  Result<std::string> read(std::string_view key,
+                           const std::function<void(std::string_view)>& on_chunk) override {
+    if (!is_safe_key(key)) return invalid_argument("bad storage key '" + std::string(key) + "'");
+    return read_file(path(key), on_chunk);
+  }
+
   Status write(std::string_view key, const std::vector<std::string_view>& parts) override {
     if (!is_safe_key(key)) return invalid_argument("bad storage key '" + std::string(key) + "'");
     return atomic_write_file(path(key), parts);

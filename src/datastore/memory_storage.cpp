@@ -9,6 +9,7 @@ namespace {
 // Real in-memory storage: used by tests and throwaway runs within one process.
 class MemoryStorage final : public Storage {
  public:
+  using Storage::read;
   Result<std::string> read(std::string_view key) override {
     std::lock_guard lock(mu_);
     auto it = objects_.find(std::string(key));

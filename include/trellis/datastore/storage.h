@@ -4,6 +4,7 @@
 // All implementations are safe to call from several threads at once.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -22,6 +23,14 @@ class Storage {
 
   // The whole object. kNotFound when nothing was ever written under `key`.
   virtual Result<std::string> read(std::string_view key) = 0;
+  // Same, calling `on_chunk` with a view of the bytes read so far as they
+  // arrive (stable data pointer), so callers can hash while reading.
+  virtual Result<std::string> read(std::string_view key,
+                                   const std::function<void(std::string_view)>& on_chunk) {
+    Result<std::string> r = read(key);
+    if (r.ok() && on_chunk) on_chunk(*r);
+    return r;
+  }
   // Stores the concatenation of `parts` under `key`, all or nothing: a reader
   // never sees a half-written object. Overwrites an existing object.
   virtual Status write(std::string_view key, const std::vector<std::string_view>& parts) = 0;

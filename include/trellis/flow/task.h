@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <type_traits>
 #include <string>
 #include <vector>
 
@@ -50,7 +51,7 @@ class Task {
  public:
   explicit Task(TaskContext& ctx) : ctx_(ctx) {}
 
-  template <typename T> void put(const Key<T>& key, const T& value) {
+  template <typename T> void put(const Key<T>& key, const std::type_identity_t<T>& value) {
     Encoded e = Codec<T>::encode(value);
     put_encoded(key.name, e, Codec<T>::name(), Codec<T>::type_name());
   }
