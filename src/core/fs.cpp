@@ -72,6 +72,8 @@ bool path_exists(const std::string& path) {
 }
 
 
+namespace {
+
 // Renames a fully written and synced temp file into place and syncs the folder.
 Status publish(const std::string& tmp, const std::string& path, const std::string& dir) {
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
