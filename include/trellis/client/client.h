@@ -1,0 +1,82 @@
+// Reading runs back: the API under `trellis runs/show/get/logs/tag`, the
+// dashboard and the Python module. Read-only except for tags.
+//
+//   auto client = Client::open().value();
+//   auto run = client->latest_run("PlantDetection").value();
+//   auto task = client->task(run, "evaluate").value();
+//   double map = client->get(task, Key<double>{"map"}).value();
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "trellis/datastore/content_store.h"
+#include "trellis/flow/codec.h"
+#include "trellis/metadata/metadata_store.h"
+
+namespace trellis {
+
+struct ClientOptions {
+  std::string root;          // empty: $TRELLIS_ROOT, else ./.trellis
+  std::string metadata_url;  // empty: $TRELLIS_METADATA, else sqlite://<root>/metadata.db
+};
+
+// A parsed pathspec: Flow[/run[/step[/task[/artifact]]]]; run may be "latest".
+struct Pathspec {
+  std::string flow;
+  std::string run;       // "" | "7" | "latest"
+  std::string step;
+  std::string task;      // "" | "3"
+  std::string artifact;
+  static Result<Pathspec> parse(std::string_view text);
+};
+
+// Not thread-safe (one metadata connection).
+class Client {
+ public:
+  static Result<std::unique_ptr<Client>> open(const ClientOptions& options = {});
+
+  Result<std::vector<std::string>> flows();
+  // Newest first; only runs carrying `tag` when it is not empty.
+  Result<std::vector<RunRecord>> runs(const std::string& flow, const std::string& tag = "");
+  Result<RunRecord> run(const std::string& flow, int64_t run_id);
+  Result<RunRecord> latest_run(const std::string& flow);
+  Result<RunRecord> latest_successful_run(const std::string& flow);
+  Result<std::vector<TaskRecord>> tasks(const RunRecord& run);
+  Result<std::vector<TaskRecord>> tasks(const RunRecord& run, const std::string& step);
+  // The task of a step that ran once; kInvalidArgument when it ran several times.
+  Result<TaskRecord> task(const RunRecord& run, const std::string& step);
+  Result<TaskRecord> task(const RunRecord& run, int64_t task_id);
+  Result<std::vector<ArtifactRecord>> artifacts(const TaskRecord& task);
+  Result<ArtifactRecord> artifact(const TaskRecord& task, const std::string& name);
+  Result<std::string> artifact_bytes(const TaskRecord& task, const std::string& name);
+  template <typename T>
+  Result<T> get(const TaskRecord& task, const Key<T>& key) {
+    Result<std::string> bytes = artifact_bytes(task, key.name);
+    if (!bytes.ok()) return bytes.status();
+    return Codec<T>::decode(std::move(bytes).value());
+  }
+  Result<std::vector<AttemptRecord>> attempts(const TaskRecord& task);
+  // Output of one attempt (-1: the last one), following clones to their origin.
+  Result<std::string> logs(const TaskRecord& task, int attempt = -1);
+  Result<std::vector<MetricPoint>> metrics(const TaskRecord& task);
+
+  // Resolves Flow/run[/step[/task]] to records; run "latest" is the newest run.
+  Result<RunRecord> resolve_run(const Pathspec& p);
+  Result<TaskRecord> resolve_task(const Pathspec& p);
+
+  MetadataStore& metadata() { return *md_; }
+  ContentStore& content() { return *cas_; }
+  const std::string& root() const { return root_; }
+
+ private:
+  std::string root_;
+  std::unique_ptr<Storage> storage_;
+  std::unique_ptr<ContentStore> cas_;
+  std::unique_ptr<MetadataStore> md_;
+};
+
+std::string pathspec_of(const TaskRecord& t);  // Flow/run/step/task
+
+}  // namespace trellis
