@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -70,15 +71,23 @@ std::string human_size(uint64_t n) {
   return buf;
 }
 
+// Alive and not a zombie waiting to be reaped.
+bool process_alive(pid_t pid) {
+  if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");  // size 0 to stat(): no read_file
+  std::string stat;
+  std::getline(in, stat);
+  const auto paren = stat.rfind(')');
+  return paren == std::string::npos || paren + 2 >= stat.size() || stat[paren + 2] != 'Z';
+}
+
 // A run still "running" whose orchestrator is gone on this host was killed.
 std::string run_state(const RunRecord& r) {
   std::string s(to_string(r.status));
   if (r.status == RunStatus::kRunning && r.orchestrator_pid > 0) {
     char host[256] = {0};
     gethostname(host, sizeof host - 1);
-    if (r.host == host && ::kill(static_cast<pid_t>(r.orchestrator_pid), 0) != 0 && errno == ESRCH) {
-      s = "killed";
-    }
+    if (r.host == host && !process_alive(static_cast<pid_t>(r.orchestrator_pid))) s = "killed";
   }
   return s;
 }

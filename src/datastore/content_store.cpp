@@ -193,7 +193,7 @@ Result<std::string> ContentStore::get(std::string_view digest) {
   std::string bytes = std::move(stored).value();
   if (bytes.size() < kTrailerSize ||
       std::memcmp(bytes.data() + bytes.size() - kTrailerSize, kMagic, 4) != 0) {
-    return corrupt(key + ": missing trailer (truncated or not a trellis blob)");
+    return corrupt(key + ": corrupt blob: missing trailer (truncated or not a trellis blob)");
   }
   const char encoding = bytes[bytes.size() - kTrailerSize + 4];
   bytes.resize(bytes.size() - kTrailerSize);
@@ -205,17 +205,17 @@ Result<std::string> ContentStore::get(std::string_view digest) {
   if (encoding == kZstd) {
     unsigned long long n = ZSTD_getFrameContentSize(bytes.data(), bytes.size());
     if (n == ZSTD_CONTENTSIZE_ERROR || n == ZSTD_CONTENTSIZE_UNKNOWN) {
-      return corrupt(key + ": bad zstd frame");
+      return corrupt(key + ": corrupt blob: bad zstd frame");
     }
     std::string plain(n, '\0');
     size_t r = ZSTD_decompress(plain.data(), plain.size(), bytes.data(), bytes.size());
-    if (ZSTD_isError(r) || r != n) return corrupt(key + ": zstd: cannot decompress");
+    if (ZSTD_isError(r) || r != n) return corrupt(key + ": corrupt blob: zstd cannot decompress it");
     bytes = std::move(plain);
   } else if (encoding != kRaw) {
     return corrupt(key + ": unknown encoding " + std::to_string(int(encoding)));
   }
   if (actual.empty() || encoding != kRaw) actual = sha256_hex(bytes);
-  if (actual != digest) return corrupt(key + ": content does not match its hash");
+  if (actual != digest) return corrupt(key + ": corrupt blob: content does not match its hash");
   return bytes;
 }
 

@@ -52,7 +52,8 @@ static std::vector<std::string> check_flow(const Flow& flow, GraphInfo& g) {
     if (s->retries < 0) errors.push_back("step '" + s->name + "': retry count is negative");
   }
   if (start && start->is_join) errors.push_back("step 'start' cannot be a join");
-  if (!errors.empty() || !start) return errors;
+  if (!start) return errors;
+  const bool shape_errors = !errors.empty();
 
   // Reachability and cycles (iterative DFS with colours).
   std::map<std::string, int> colour;  // 0 new, 1 on stack, 2 done
@@ -61,6 +62,7 @@ static std::vector<std::string> check_flow(const Flow& flow, GraphInfo& g) {
         colour[s.name] = 1;
         path.push_back(s.name);
         for (const auto& t : s.targets) {
+          if (!flow.find(t)) continue;  // reported above
           if (colour[t] == 1) {
             auto from = std::find(path.begin(), path.end(), t);
             std::vector<std::string> cycle(from, path.end());
@@ -80,7 +82,7 @@ static std::vector<std::string> check_flow(const Flow& flow, GraphInfo& g) {
   for (const auto& s : flow.steps()) {
     if (colour[s->name] == 0) errors.push_back("step '" + s->name + "' is not reachable from 'start'");
   }
-  if (!errors.empty()) return errors;
+  if (shape_errors || !errors.empty()) return errors;
 
   // Split/join structure: each step's stack of open splits must be the same on
   // every path to it; a join pops the split its parents share.

@@ -68,7 +68,11 @@ Result<Args> parse_args(const Flow& flow, int argc, char** argv) {
     }
     const ParamSpec* p = find_param(flow, name);
     const bool is_bool = p && p->type == ParamType::kBool;
-    const bool takes_value = kValueOptions.count(name) || (p && !is_bool);
+    // Unknown names take a following value too, so `--epochs 3` is reported
+    // as an unknown option rather than a stray "3".
+    const bool next_is_value = i + 1 < argc && std::string_view(argv[i + 1]).rfind("--", 0) != 0;
+    const bool takes_value =
+        kValueOptions.count(name) || (p && !is_bool) || (!p && next_is_value);
     if (!has_value && takes_value) {
       if (i + 1 >= argc) return invalid_argument("option --" + name + " needs a value");
       value = argv[++i];

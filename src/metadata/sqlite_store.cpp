@@ -4,7 +4,9 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "trellis/core/clock.h"
 #include "trellis/metadata/metadata_store.h"
@@ -134,11 +136,26 @@ class SqliteStore final : public MetadataStore {
   SqliteStore(sqlite3* db, std::string url) : db_(db), url_(std::move(url)) {}
   ~SqliteStore() override { sqlite3_close_v2(db_); }
 
+  // Processes opening a new database together can see SQLITE_BUSY without the
+  // busy handler being consulted (the switch to WAL, first-time recovery):
+  // the whole initialization is retried for a while.
   Status init() {
     sqlite3_busy_timeout(db_, 30000);
+    Status st;
+    for (int i = 0; i < 2000; ++i) {
+      st = try_init();
+      if (st.code() != Code::kUnavailable) return st;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2 + i % 10));
+    }
+    return st;
+  }
+
+  Status try_init() {
     TRELLIS_RETURN_IF_ERROR(exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
     Stmt v(db_, "PRAGMA user_version");
-    if (v.step() == SQLITE_ROW && v.i64(0) == kSchemaVersion) return {};
+    const int rc = v.step();
+    if (rc != SQLITE_ROW) return v.error(rc);
+    if (v.i64(0) == kSchemaVersion) return {};
     TRELLIS_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
     Status s = exec(kSchema);
     if (s.ok()) s = exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));

@@ -1,0 +1,307 @@
+// End-to-end: the example flows through their own CLI, on a fresh store each.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "testing/command.h"
+#include "testing/temp_dir.h"
+#include "trellis/client/client.h"
+
+namespace trellis {
+namespace {
+
+using test::run_command;
+
+class FlowE2E : public ::testing::Test {
+ protected:
+  // Runs example `flow` with `args` against this test's store.
+  test::CommandResult flow(const std::string& name, const std::string& args,
+                           const std::string& env = "") {
+    return run_command(env + " " + test::build_path("flows/" + name) + " " + args + " --root " +
+                       dir_.path() + " --max-workers 2");
+  }
+  test::CommandResult resume(const std::string& name, const std::string& args = "") {
+    return run_command("TRELLIS_EXAMPLE_FIXED=1 " + test::build_path("flows/" + name) +
+                       " resume " + args + " --root " + dir_.path());
+  }
+  std::unique_ptr<Client> client() {
+    auto c = Client::open({.root = dir_.path()});
+    EXPECT_TRUE(c.ok()) << c.status().to_string();
+    return std::move(c).value();
+  }
+  // step -> (tasks, cloned tasks) of a run
+  std::map<std::string, std::pair<int, int>> task_counts(const std::string& flow, int64_t run) {
+    auto c = client();
+    auto r = c->run(flow, run);
+    std::map<std::string, std::pair<int, int>> out;
+    for (const auto& t : *c->tasks(*r)) {
+      EXPECT_EQ(t.status, TaskStatus::kDone) << pathspec_of(t);
+      ++out[t.step].first;
+      if (!t.cloned_from.empty()) ++out[t.step].second;
+    }
+    return out;
+  }
+  test::TempDir dir_;
+};
+
+TEST_F(FlowE2E, LinearRunKeepsEveryArtifactAndCodeIdentity) {
+  auto r = flow("linear", "run --start-at 10");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("[Linear/1/end/5] count = 13"), std::string::npos) << r.output;
+  auto c = client();
+  auto run = c->latest_run("Linear");
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->status, RunStatus::kSucceeded);
+  EXPECT_EQ(run->params["start-at"], 10);
+  EXPECT_EQ(run->code["binary_sha256"].get<std::string>().size(), 64u);
+  EXPECT_FALSE(run->code["compiler"].get<std::string>().empty());
+  EXPECT_TRUE(run->code["libraries"].contains("sqlite"));
+  auto end = c->task(*run, "end");
+  EXPECT_EQ(*c->get(*end, Key<int64_t>{"count"}), 13);
+  auto two = c->task(*run, "two");
+  EXPECT_EQ(*c->get(*two, Key<int64_t>{"count"}), 12);
+  // Output is stored with the task.
+  EXPECT_NE(c->logs(*end)->find("count = 13"), std::string::npos);
+}
+
+TEST_F(FlowE2E, BranchForeachNestedProduceTheirResults) {
+  auto b = flow("branch", "run");
+  ASSERT_EQ(b.exit_code, 0) << b.output;
+  EXPECT_NE(b.output.find("sum = 31"), std::string::npos);
+  // An unchanged artifact is passed on by reference: the same content key in
+  // the step that made it, both branches and the join that merged it.
+  auto c = client();
+  auto brun = c->latest_run("Branch");
+  const std::string base = c->artifact(*c->task(*brun, "start"), "base")->digest;
+  for (const char* step : {"left", "right", "join", "end"}) {
+    EXPECT_EQ(c->artifact(*c->task(*brun, step), "base")->digest, base) << step;
+  }
+  auto f = flow("foreach", "run --width 5");
+  ASSERT_EQ(f.exit_code, 0) << f.output;
+  EXPECT_NE(f.output.find("total = 55"), std::string::npos);
+  EXPECT_EQ(task_counts("Foreach", 1)["square"].first, 5);
+  auto n = flow("nested", "run");
+  ASSERT_EQ(n.exit_code, 0) << n.output;
+  EXPECT_NE(n.output.find("labels = a1 a2 a3 b1 b2 b3"), std::string::npos) << n.output;
+  auto counts = task_counts("Nested", 1);
+  EXPECT_EQ(counts["outer"].first, 2);
+  EXPECT_EQ(counts["inner"].first, 6);
+  EXPECT_EQ(counts["join_inner"].first, 2);
+  EXPECT_EQ(counts["join_outer"].first, 1);
+}
+
+struct Shape {
+  std::string flow, name, args;
+  std::vector<std::string> steps;  // in order
+  std::string expect;              // printed by end
+};
+
+// For every shape, fail each step in turn, then resume: the steps before the
+// failure are cloned (not rerun), the rest run, and the result is right.
+TEST_F(FlowE2E, FailureAtEachStepThenResume) {
+  const std::vector<Shape> shapes = {
+      {"linear", "Linear", "", {"start", "one", "two", "three", "end"}, "count = 3"},
+      {"branch", "Branch", "", {"start", "left", "right", "join", "end"}, "sum = 31"},
+      {"foreach", "Foreach", "--width 3", {"start", "square", "square:1", "join", "end"}, "total = 14"},
+      {"nested", "Nested", "", {"start", "outer:1", "inner:2", "join_inner", "join_outer", "end"},
+       "labels = a1 a2 a3 b1 b2 b3"},
+  };
+  int64_t run = 0;
+  std::map<std::string, int64_t> runs_of;
+  for (const auto& shape : shapes) {
+    for (const auto& fail_at : shape.steps) {
+      SCOPED_TRACE(shape.name + " failing at " + fail_at);
+      auto failed = flow(shape.flow, "run " + shape.args, "TRELLIS_EXAMPLE_FAIL_AT=" + fail_at);
+      ASSERT_EQ(failed.exit_code, 1) << failed.output;
+      const int64_t origin = ++runs_of[shape.name];
+      EXPECT_NE(failed.output.find("injected failure"), std::string::npos) << failed.output;
+      EXPECT_NE(failed.output.find("resume --origin-run-id " + std::to_string(origin)),
+                std::string::npos) << failed.output;
+      auto resumed = resume(shape.flow, "--origin-run-id " + std::to_string(origin));
+      ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+      EXPECT_NE(resumed.output.find(shape.expect), std::string::npos) << resumed.output;
+      run = ++runs_of[shape.name];
+      auto counts = task_counts(shape.name, run);
+      const std::string failed_step = fail_at.substr(0, fail_at.find(':'));
+      // Every step strictly before the failing one in `steps` order was cloned.
+      for (const auto& s : shape.steps) {
+        const std::string step = s.substr(0, s.find(':'));
+        if (step == failed_step) break;
+        if (s.find(':') != std::string::npos) continue;
+        EXPECT_EQ(counts[step].second, counts[step].first) << step << " should be cloned";
+      }
+      EXPECT_LT(counts[failed_step].second, counts[failed_step].first)
+          << failed_step << " should have rerun";
+      EXPECT_EQ(counts["end"].second, 0);
+    }
+  }
+}
+
+TEST_F(FlowE2E, ResumeFromANamedStepRerunsItAndWhatFollows) {
+  ASSERT_EQ(flow("linear", "run").exit_code, 0);
+  auto r = resume("linear", "two --origin-run-id 1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto counts = task_counts("Linear", 2);
+  EXPECT_EQ(counts["start"].second, 1);
+  EXPECT_EQ(counts["one"].second, 1);
+  EXPECT_EQ(counts["two"].second, 0);
+  EXPECT_EQ(counts["end"].second, 0);
+  auto bad = resume("linear", "nosuchstep");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.output.find("no step 'nosuchstep'"), std::string::npos);
+}
+
+TEST_F(FlowE2E, RetryTimeoutCatchAndEnv) {
+  auto r = flow("resilient", "run");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto c = client();
+  auto run = c->latest_run("Resilient");
+  auto flaky = c->task(*run, "flaky");
+  EXPECT_EQ(c->attempts(*flaky)->size(), 3u);
+  EXPECT_EQ(*c->get(*flaky, Key<int64_t>{"succeeded_on_attempt"}), 2);
+  auto slow = c->task(*run, "slow");
+  auto slow_error = c->get(*slow, Key<Json>{"slow_error"});
+  ASSERT_TRUE(slow_error.ok());
+  EXPECT_NE((*slow_error)["error"].get<std::string>().find("timed out"), std::string::npos);
+  auto crash = c->get(*c->task(*run, "crashy"), Key<Json>{"crash_error"});
+  ASSERT_TRUE(crash.ok());
+  EXPECT_NE((*crash)["error"].get<std::string>().find("signal 6"), std::string::npos);
+  EXPECT_EQ(*c->get(*c->task(*run, "configured"), Key<std::string>{"greeting"}), "hello from env");
+}
+
+TEST_F(FlowE2E, CrashesOfTasksAreFailedAttemptsNotOrchestratorCrashes) {
+  for (std::string how : {"exit", "abort", "segv", "sigkill", "throw"}) {
+    SCOPED_TRACE(how);
+    auto r = flow("failing", "run --how " + how);
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("run failed"), std::string::npos) << r.output;
+  }
+  auto c = client();
+  auto runs = c->runs("Failing");
+  ASSERT_EQ(runs->size(), 5u);
+  auto killed = c->task((*runs)[1], "evaluate");  // the sigkill run
+  auto attempts = c->attempts(*killed);
+  ASSERT_EQ(attempts->size(), 1u);
+  EXPECT_EQ((*attempts)[0].signal, 9);
+  EXPECT_EQ(killed->status, TaskStatus::kFailed);
+  // The killed task wrote artifacts before dying but no done record: it is not
+  // taken as done, and resume reruns it.
+  auto r = resume("failing", "--origin-run-id 4");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto counts = task_counts("Failing", 6);
+  EXPECT_EQ(counts["train"].second, 1);
+  EXPECT_EQ(counts["evaluate"].second, 0);
+}
+
+TEST_F(FlowE2E, TimeoutOfAHangingTask) {
+  // failing --how hang with no timeout would hang; resilient covers timeouts,
+  // here a hang is stopped by SIGTERM to the orchestrator and recorded.
+  const std::string cmd = test::build_path("flows/failing") + " run --how hang --root " +
+                          dir_.path() + " > " + dir_.file("out.txt") + " 2>&1 & echo $!";
+  auto started = run_command(cmd);
+  const pid_t pid = std::stoi(started.output);
+  for (int i = 0; i < 200; ++i) {
+    auto out = run_command("cat " + dir_.file("out.txt"));
+    if (out.output.find("about to fail") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::kill(pid, SIGTERM);
+  for (int i = 0; i < 200 && ::kill(pid, 0) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  auto c = client();
+  auto run = c->latest_run("Failing");
+  EXPECT_EQ(run->status, RunStatus::kFailed);
+  auto out = run_command("cat " + dir_.file("out.txt"));
+  EXPECT_NE(out.output.find("interrupted"), std::string::npos) << out.output;
+}
+
+TEST_F(FlowE2E, OrchestratorKilledWithSigkillThenResumed) {
+  const std::string cmd = test::build_path("flows/failing") +
+                          " run --sleep-ms 400 --fail-at none --root " + dir_.path() + " > " +
+                          dir_.file("out.txt") + " 2>&1 & echo $!";
+  auto started = run_command(cmd);
+  const pid_t pid = std::stoi(started.output);
+  // Wait until `train` has started, then kill the orchestrator outright.
+  for (int i = 0; i < 400; ++i) {
+    auto out = run_command("cat " + dir_.file("out.txt"));
+    if (out.output.find("Failing/1/prepare/2: done") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ::kill(pid, SIGKILL);
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));  // let the orphaned task end
+  auto runs = run_command(test::build_path("bin/trellis") + " runs Failing --root " + dir_.path());
+  EXPECT_NE(runs.output.find("killed"), std::string::npos) << runs.output;
+  auto r = resume("failing", "--origin-run-id 1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto counts = task_counts("Failing", 2);
+  EXPECT_EQ(counts["start"].second, 1);
+  EXPECT_EQ(counts["prepare"].second, 1);
+  EXPECT_EQ(counts["end"].second, 0);
+  auto c = client();
+  auto end = c->task(*c->run("Failing", 2), "end");
+  EXPECT_EQ(c->get(*end, Key<std::vector<std::string>>{"visited"})->size(), 5u);
+}
+
+TEST_F(FlowE2E, TwoRunsAtOnceDoNotMix) {
+  const std::string base = test::build_path("flows/foreach") + " run --root " + dir_.path();
+  auto r = run_command("(" + base + " --width 6 > " + dir_.file("a.txt") + " 2>&1 & " + base +
+                       " --width 9 > " + dir_.file("b.txt") + " 2>&1; wait)");
+  auto a = run_command("cat " + dir_.file("a.txt"));
+  auto b = run_command("cat " + dir_.file("b.txt"));
+  auto c = client();
+  auto runs = c->runs("Foreach");
+  ASSERT_EQ(runs->size(), 2u);
+  std::set<int64_t> totals;
+  for (const auto& run : *runs) {
+    EXPECT_EQ(run.status, RunStatus::kSucceeded) << a.output << b.output;
+    auto end = c->task(run, "end");
+    totals.insert(*c->get(*end, Key<int64_t>{"total"}));
+    const int64_t width = run.params["width"].get<int64_t>();
+    EXPECT_EQ(c->tasks(run, "square")->size(), static_cast<size_t>(width));
+  }
+  EXPECT_EQ(totals, (std::set<int64_t>{91, 285}));
+}
+
+TEST_F(FlowE2E, ValidationAndParameterErrorsExitWithCode2) {
+  auto broken = run_command(test::build_path("flows/broken_flow") + " check");
+  EXPECT_EQ(broken.exit_code, 2);
+  EXPECT_NE(broken.output.find("cycle: a -> b -> a"), std::string::npos) << broken.output;
+  EXPECT_NE(broken.output.find("unknown step 'nowhere'"), std::string::npos);
+  auto run_broken = run_command(test::build_path("flows/broken_flow") + " run --root " + dir_.path());
+  EXPECT_EQ(run_broken.exit_code, 2);
+
+  auto type = flow("linear", "run --start-at abc");
+  EXPECT_EQ(type.exit_code, 2);
+  EXPECT_NE(type.output.find("--start-at: 'abc' is not an integer"), std::string::npos) << type.output;
+  auto unknown = flow("linear", "run --epochs 3");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.output.find("unknown option --epochs (parameters of Linear: --start-at)"),
+            std::string::npos) << unknown.output;
+  auto missing = flow("linear", "run --start-at");
+  EXPECT_EQ(missing.exit_code, 2);
+  auto cmd = flow("linear", "fly");
+  EXPECT_EQ(cmd.exit_code, 2);
+  auto show = run_command(test::build_path("flows/foreach") + " show");
+  EXPECT_EQ(show.exit_code, 0);
+  EXPECT_NE(show.output.find("foreach items -> square"), std::string::npos) << show.output;
+  EXPECT_NE(show.output.find("--width (int, default 4) number of parallel tasks"),
+            std::string::npos) << show.output;
+}
+
+TEST_F(FlowE2E, LargeArrayArtifactRoundTrips) {
+  auto r = flow("artifacts", "run --mb 24");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto c = client();
+  auto t = c->task(*c->latest_run("Artifacts"), "read");
+  auto a = c->get(*t, Key<NDArray>{"array"});
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->shape, std::vector<int64_t>{24 << 18});
+  EXPECT_EQ(a->dtype, DType::kFloat32);
+}
+
+}  // namespace
+}  // namespace trellis
