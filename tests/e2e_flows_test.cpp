@@ -37,7 +37,10 @@ class FlowE2E : public ::testing::Test {
     auto c = client();
     auto r = c->run(flow, run);
     std::map<std::string, std::pair<int, int>> out;
-    for (const auto& t : *c->tasks(*r)) {
+    auto tasks = c->tasks(*r);
+    EXPECT_TRUE(tasks.ok());
+    if (!tasks.ok()) return out;
+    for (const auto& t : tasks.value()) {
       EXPECT_EQ(t.status, TaskStatus::kDone) << pathspec_of(t);
       ++out[t.step].first;
       if (!t.cloned_from.empty()) ++out[t.step].second;

@@ -290,7 +290,10 @@ class Orchestrator {
       on_done(in);
       return;
     }
-    on_failed_attempt(in, a.reason, last_line(exit.output));
+    std::string detail = last_line(exit.output);
+    const std::string own_prefix = "error: " + pathspec(in) + ": ";  // printed by run_task
+    if (detail.rfind(own_prefix, 0) == 0) detail = detail.substr(own_prefix.size());
+    on_failed_attempt(in, a.reason, detail);
   }
 
   static std::string last_line(const std::string& out) {
