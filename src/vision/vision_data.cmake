@@ -1,0 +1,16 @@
+# Vision I (issue 3): evaluation, datasets, augmentation, drawing, loader, trellis-data.
+# Owned by the vision-data work; included from src/vision/CMakeLists.txt.
+
+# COCO evaluation: plain C++, no OpenCV, no LibTorch.
+trellis_add_library(trellis_vision_eval
+  SOURCES coco_eval.cpp coco_eval_io.cpp
+  DEPS trellis_core
+  PRIVATE_DEPS nlohmann_json::nlohmann_json fmt::fmt)
+
+trellis_add_test(trellis_vision_eval_tests LABEL unit
+  SOURCES coco_eval_test.cpp
+  DEPS trellis_vision_eval nlohmann_json::nlohmann_json)
+if(TARGET trellis_vision_eval_tests)
+  target_compile_definitions(trellis_vision_eval_tests PRIVATE
+    TRELLIS_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/data")
+endif()
