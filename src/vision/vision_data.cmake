@@ -14,3 +14,13 @@ if(TARGET trellis_vision_eval_tests)
   target_compile_definitions(trellis_vision_eval_tests PRIVATE
     TRELLIS_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/data")
 endif()
+
+# Datasets (COCO / VOC / YOLO), validation, stats/split; OpenCV for image headers
+# and decoding, expat for VOC XML.
+find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs)
+find_package(EXPAT REQUIRED)
+trellis_add_library(trellis_vision_data
+  SOURCES coco_dataset.cpp voc_dataset.cpp yolo_dataset.cpp validate.cpp dataset_tools.cpp
+  DEPS trellis_core
+  PRIVATE_DEPS nlohmann_json::nlohmann_json fmt::fmt EXPAT::EXPAT ${OpenCV_LIBS})
+target_include_directories(trellis_vision_data SYSTEM PRIVATE ${OpenCV_INCLUDE_DIRS})
