@@ -171,9 +171,8 @@ Result<SplitResult> split_dataset(const Dataset& ds, const SplitOptions& options
   for (size_t g : order) {
     if (groups[g].size() > 1) ++out.identical_groups;
     if (n_val >= target) continue;
-    // Take the group if it brings us closer to the target than leaving it.
     const size_t after = n_val + groups[g].size();
-    if (after > target && after - target > target - n_val) continue;
+    if (after > target) continue;  // a group never overshoots; a later, smaller one may fit
     for (size_t i : groups[g]) is_val[i] = 1;
     n_val = after;
   }

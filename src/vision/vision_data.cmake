@@ -24,3 +24,12 @@ trellis_add_library(trellis_vision_data
   DEPS trellis_core
   PRIVATE_DEPS nlohmann_json::nlohmann_json fmt::fmt EXPAT::EXPAT ${OpenCV_LIBS})
 target_include_directories(trellis_vision_data SYSTEM PRIVATE ${OpenCV_INCLUDE_DIRS})
+
+trellis_add_test(trellis_vision_data_tests LABEL unit
+  SOURCES dataset_io_test.cpp
+  DEPS trellis_vision_data opencv_core opencv_imgcodecs)
+if(TARGET trellis_vision_data_tests)
+  target_include_directories(trellis_vision_data_tests SYSTEM PRIVATE ${OpenCV_INCLUDE_DIRS})
+  target_compile_definitions(trellis_vision_data_tests PRIVATE
+    TRELLIS_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+endif()
