@@ -21,13 +21,15 @@ find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs)
 find_package(EXPAT REQUIRED)
 trellis_add_library(trellis_vision_data
   SOURCES coco_dataset.cpp voc_dataset.cpp yolo_dataset.cpp validate.cpp dataset_tools.cpp
-  DEPS trellis_core
-  PRIVATE_DEPS nlohmann_json::nlohmann_json fmt::fmt EXPAT::EXPAT ${OpenCV_LIBS})
-target_include_directories(trellis_vision_data SYSTEM PRIVATE ${OpenCV_INCLUDE_DIRS})
+          augment.cpp draw.cpp
+  DEPS trellis_core trellis_vision_eval opencv_core opencv_imgproc opencv_imgcodecs
+  PRIVATE_DEPS nlohmann_json::nlohmann_json fmt::fmt EXPAT::EXPAT)
+# augment.h and draw.h expose cv::Mat, so OpenCV's headers are public (and SYSTEM).
+target_include_directories(trellis_vision_data SYSTEM PUBLIC ${OpenCV_INCLUDE_DIRS})
 
 trellis_add_test(trellis_vision_data_tests LABEL unit
-  SOURCES dataset_io_test.cpp
-  DEPS trellis_vision_data opencv_core opencv_imgcodecs)
+  SOURCES dataset_io_test.cpp augment_test.cpp
+  DEPS trellis_vision_data)
 if(TARGET trellis_vision_data_tests)
   target_include_directories(trellis_vision_data_tests SYSTEM PRIVATE ${OpenCV_INCLUDE_DIRS})
   target_compile_definitions(trellis_vision_data_tests PRIVATE
