@@ -35,3 +35,20 @@ if(TARGET trellis_vision_data_tests)
   target_compile_definitions(trellis_vision_data_tests PRIVATE
     TRELLIS_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 endif()
+
+# trellis-data: `trellis data ...` runs it (DESIGN.md: git-style external subcommands).
+add_executable(trellis-data tools/trellis_data.cpp)
+target_link_libraries(trellis-data PRIVATE trellis_vision_data trellis_vision_eval CLI11::CLI11
+                                           fmt::fmt)
+trellis_warnings(trellis-data)
+set_target_properties(trellis-data PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)
+if(TRELLIS_BUILD_TESTS)
+  set(_vectors ${PROJECT_SOURCE_DIR}/tests/data/eval-vectors)
+  add_test(NAME trellis_data_eval_cli
+           COMMAND trellis-data eval --gt ${_vectors}/tiny/gt.json --dt ${_vectors}/tiny/dt.json)
+  set_tests_properties(trellis_data_eval_cli PROPERTIES LABELS integration
+    PASS_REGULAR_EXPRESSION "Average Precision  \\(AP\\) @\\[ IoU=0.50:0.95 \\| area=   all \\| maxDets=100 \\] = 0.526")
+  add_test(NAME trellis_data_check_cli
+           COMMAND trellis-data check ${PROJECT_SOURCE_DIR}/data/plantdoc-mini/train.json --decode)
+  set_tests_properties(trellis_data_check_cli PROPERTIES LABELS integration)
+endif()
