@@ -52,3 +52,21 @@ if(TRELLIS_BUILD_TESTS)
            COMMAND trellis-data check ${PROJECT_SOURCE_DIR}/data/plantdoc-mini/train.json --decode)
   set_tests_properties(trellis_data_check_cli PROPERTIES LABELS integration)
 endif()
+
+# Threaded loader (no LibTorch) and its tensor adapter (the one LibTorch file here).
+trellis_add_library(trellis_vision_loader_core
+  SOURCES loader.cpp
+  DEPS trellis_vision_data Threads::Threads
+  PRIVATE_DEPS fmt::fmt)
+find_package(Torch REQUIRED)
+trellis_add_library(trellis_vision_loader
+  SOURCES loader_torch.cpp
+  DEPS trellis_vision_loader_core ${TORCH_LIBRARIES})
+target_include_directories(trellis_vision_loader SYSTEM PUBLIC ${TORCH_INCLUDE_DIRS})
+trellis_add_test(trellis_vision_loader_tests LABEL unit
+  SOURCES loader_test.cpp
+  DEPS trellis_vision_loader)
+if(TARGET trellis_vision_loader_tests)
+  target_compile_definitions(trellis_vision_loader_tests PRIVATE
+    TRELLIS_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+endif()
