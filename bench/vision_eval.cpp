@@ -145,8 +145,13 @@ int main(int argc, char** argv) {
     }
   }
   fmt::print("{}", trellis::vision::format_summary(*result));
-  fmt::print("case: {} images, {} detections/image, seed {}; gt {:.1f} MB, dt {:.1f} MB JSON\n",
-             num_images, dets_per_image, seed, c.gt_json.size() / 1e6, c.dt_json.size() / 1e6);
+  auto counts = trellis::vision::parse_coco_eval_input(c.gt_json, "[]");
+  size_t crowd = 0;
+  for (const auto& g : counts->ground_truth) crowd += g.is_crowd ? 1 : 0;
+  fmt::print("case: {} images, {} GT boxes ({} crowd), {} detections/image, seed {}; "
+             "gt {:.1f} MB, dt {:.1f} MB JSON\n",
+             num_images, counts->ground_truth.size(), crowd, dets_per_image, seed,
+             c.gt_json.size() / 1e6, c.dt_json.size() / 1e6);
   fmt::print("best of {}: parse JSON {:.3f} s, evaluate {:.3f} s, total {:.3f} s "
              "(target < 3 s; pycocotools reference 68 s)\n",
              repeat, best_parse, best_eval, best_parse + best_eval);
