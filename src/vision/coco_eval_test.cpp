@@ -1,5 +1,6 @@
 #include "trellis/vision/coco_eval.h"
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -204,6 +205,42 @@ TEST(CocoEval, SummaryHasPycocotoolsLayout) {
   EXPECT_NE(s.find(" Average Recall     (AR) @[ IoU=0.50:0.95 | area= large | maxDets=100 ] = "
                    "-1.000"),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace trellis::vision
+
+namespace trellis::vision {
+namespace {
+
+// pycocotools overwrites "ignore" with "iscrowd"; the vector proves we follow it,
+// and honouring the flag instead gives other numbers.
+TEST(CocoEval, IgnoreFieldIsOverwrittenByIscrowdLikePycocotools) {
+  const fs::path dir = vectors_dir() / "crowd_and_ignore";
+  auto input = read_coco_eval_input((dir / "gt.json").string(), (dir / "dt.json").string());
+  ASSERT_TRUE(input.ok());
+  int ignore_only = 0;
+  for (const auto& g : input->ground_truth) ignore_only += g.ignore && !g.is_crowd;
+  ASSERT_GT(ignore_only, 0);
+  auto honoured = evaluate_coco(*input, {.honor_ignore_flag = true});
+  ASSERT_TRUE(honoured.ok());
+  const auto expected = nlohmann::json::parse(slurp(dir / "expected.json"));
+  EXPECT_GT(std::abs(honoured->stats[0] - expected["stats"]["AP"].get<double>()), 1e-4);
+}
+
+TEST(CocoEval, MakeEvalInputConvertsCornersToCocoBoxes) {
+  Dataset gt;
+  gt.categories = {{3, "leaf"}};
+  gt.images.push_back({5, "a.jpg", 100, 100, {{7, {10, 20, 50, 80}, 3, false, -1}}});
+  const EvalInput in = make_eval_input(gt, {{5, {{{10, 20, 50, 80}, 0.5f, 3}}}});
+  ASSERT_EQ(in.ground_truth.size(), 1u);
+  EXPECT_EQ(in.ground_truth[0].w, 40);
+  EXPECT_EQ(in.ground_truth[0].h, 60);
+  EXPECT_EQ(in.ground_truth[0].area, 2400);
+  EXPECT_EQ(in.ground_truth[0].id, 7);
+  auto r = evaluate_coco(in);
+  ASSERT_TRUE(r.ok());
+  EXPECT_DOUBLE_EQ(r->stats[0], 1.0);
 }
 
 }  // namespace
