@@ -7,6 +7,8 @@
 //   vision_eval [--images N] [--dets-per-image N] [--seed S] [--repeat R] [--write DIR]
 //
 // --write DIR also saves gt.json and dt.json so pycocotools can be run on the same case.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -15,8 +17,6 @@
 #include <fstream>
 #include <random>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "trellis/vision/coco_eval.h"
 
@@ -51,20 +51,25 @@ Case generate(int num_images, int dets_per_image, uint64_t seed) {
   std::string dt = "[";
   int64_t ann_id = 1;
   for (int img = 1; img <= num_images; ++img) {
-    gt += fmt::format("{}{{\"id\": {}, \"width\": 640, \"height\": 480, \"file_name\": "
-                      "\"{:012d}.jpg\"}}",
-                      img == 1 ? "" : ", ", img, img);
+    gt += fmt::format(
+        "{}{{\"id\": {}, \"width\": 640, \"height\": 480, \"file_name\": "
+        "\"{:012d}.jpg\"}}",
+        img == 1 ? "" : ", ", img, img);
     const int n_gt = 1 + pick(14);
-    struct G { double b[4]; int cat; };
+    struct G {
+      double b[4];
+      int cat;
+    };
     std::vector<G> gts(n_gt);
     for (G& g : gts) {
       random_box(g.b);
       g.cat = 1 + pick(kCategories);
       const bool crowd = pick(100) == 0;
-      anns += fmt::format("{}{{\"id\": {}, \"image_id\": {}, \"category_id\": {}, \"bbox\": "
-                          "[{:.2f}, {:.2f}, {:.2f}, {:.2f}], \"area\": {:.2f}, \"iscrowd\": {}}}",
-                          ann_id == 1 ? "" : ", ", ann_id, img, g.cat, g.b[0], g.b[1], g.b[2],
-                          g.b[3], g.b[2] * g.b[3], crowd ? 1 : 0);
+      anns += fmt::format(
+          "{}{{\"id\": {}, \"image_id\": {}, \"category_id\": {}, \"bbox\": "
+          "[{:.2f}, {:.2f}, {:.2f}, {:.2f}], \"area\": {:.2f}, \"iscrowd\": {}}}",
+          ann_id == 1 ? "" : ", ", ann_id, img, g.cat, g.b[0], g.b[1], g.b[2], g.b[3],
+          g.b[2] * g.b[3], crowd ? 1 : 0);
       ++ann_id;
     }
     for (int d = 0; d < dets_per_image; ++d) {
@@ -85,9 +90,10 @@ Case generate(int num_images, int dets_per_image, uint64_t seed) {
         cat = 1 + pick(kCategories);
         score = uniform(0.0, 0.6);
       }
-      dt += fmt::format("{}{{\"image_id\": {}, \"category_id\": {}, \"bbox\": [{:.2f}, {:.2f}, "
-                        "{:.2f}, {:.2f}], \"score\": {:.3f}}}",
-                        dt.size() == 1 ? "" : ", ", img, cat, b[0], b[1], b[2], b[3], score);
+      dt += fmt::format(
+          "{}{{\"image_id\": {}, \"category_id\": {}, \"bbox\": [{:.2f}, {:.2f}, "
+          "{:.2f}, {:.2f}], \"score\": {:.3f}}}",
+          dt.size() == 1 ? "" : ", ", img, cat, b[0], b[1], b[2], b[3], score);
     }
   }
   gt += "], \"annotations\": [" + anns + "], \"categories\": [";
@@ -111,11 +117,16 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const char* v = argv[i + 1];
-    if (flag == "--images") num_images = std::atoi(v);
-    else if (flag == "--dets-per-image") dets_per_image = std::atoi(v);
-    else if (flag == "--seed") seed = std::strtoull(v, nullptr, 10);
-    else if (flag == "--repeat") repeat = std::atoi(v);
-    else if (flag == "--write") write_dir = v;
+    if (flag == "--images")
+      num_images = std::atoi(v);
+    else if (flag == "--dets-per-image")
+      dets_per_image = std::atoi(v);
+    else if (flag == "--seed")
+      seed = std::strtoull(v, nullptr, 10);
+    else if (flag == "--repeat")
+      repeat = std::atoi(v);
+    else if (flag == "--write")
+      write_dir = v;
     else {
       std::fprintf(stderr, "unknown flag %s\n", argv[i]);
       return 2;
@@ -148,12 +159,14 @@ int main(int argc, char** argv) {
   auto counts = trellis::vision::parse_coco_eval_input(c.gt_json, "[]");
   size_t crowd = 0;
   for (const auto& g : counts->ground_truth) crowd += g.is_crowd ? 1 : 0;
-  fmt::print("case: {} images, {} GT boxes ({} crowd), {} detections/image, seed {}; "
-             "gt {:.1f} MB, dt {:.1f} MB JSON\n",
-             num_images, counts->ground_truth.size(), crowd, dets_per_image, seed,
-             c.gt_json.size() / 1e6, c.dt_json.size() / 1e6);
-  fmt::print("best of {}: parse JSON {:.3f} s, evaluate {:.3f} s, total {:.3f} s "
-             "(target < 3 s; pycocotools reference 68 s)\n",
-             repeat, best_parse, best_eval, best_parse + best_eval);
+  fmt::print(
+      "case: {} images, {} GT boxes ({} crowd), {} detections/image, seed {}; "
+      "gt {:.1f} MB, dt {:.1f} MB JSON\n",
+      num_images, counts->ground_truth.size(), crowd, dets_per_image, seed, c.gt_json.size() / 1e6,
+      c.dt_json.size() / 1e6);
+  fmt::print(
+      "best of {}: parse JSON {:.3f} s, evaluate {:.3f} s, total {:.3f} s "
+      "(target < 3 s; pycocotools reference 68 s)\n",
+      repeat, best_parse, best_eval, best_parse + best_eval);
   return 0;
 }

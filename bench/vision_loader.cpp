@@ -9,16 +9,15 @@
 //
 // Both sides: torch/at::set_num_threads(1); OpenCV's own threading off here.
 #include <ATen/Parallel.h>
+#include <fmt/format.h>
 
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <string>
-#include <vector>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <opencv2/core/utility.hpp>
+#include <string>
+#include <vector>
 
 #include "trellis/vision/dataset_io.h"
 #include "trellis/vision/loader.h"
@@ -93,17 +92,22 @@ double run_python(const Args& args, int threads) {
 int main(int argc, char** argv) {
   Args args;
   const std::string full = "/work/shared/data/plantdoc/train.json";
-  args.coco = std::filesystem::exists(full) ? full
-                                            : std::string(TRELLIS_SOURCE_DIR) +
-                                                  "/data/plantdoc-mini/train.json";
+  args.coco = std::filesystem::exists(full)
+                  ? full
+                  : std::string(TRELLIS_SOURCE_DIR) + "/data/plantdoc-mini/train.json";
   for (int i = 1; i < argc; ++i) {
     const std::string f = argv[i];
     auto value = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
-    if (f == "--coco") args.coco = value();
-    else if (f == "--images") args.images = std::stoi(value());
-    else if (f == "--batch") args.batch = std::stoi(value());
-    else if (f == "--python") args.python = value();
-    else if (f == "--no-python") args.run_python = false;
+    if (f == "--coco")
+      args.coco = value();
+    else if (f == "--images")
+      args.images = std::stoi(value());
+    else if (f == "--batch")
+      args.batch = std::stoi(value());
+    else if (f == "--python")
+      args.python = value();
+    else if (f == "--no-python")
+      args.run_python = false;
     else if (f == "--threads") {
       args.threads.clear();
       std::string v = value();
@@ -125,9 +129,10 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "{}\n", ds.status().to_string());
     return 1;
   }
-  fmt::print("data: {} ({} images); {} timed images per run, batch {}, 416x416, full "
-             "augmentation\n",
-             args.coco, ds->images.size(), args.images, args.batch);
+  fmt::print(
+      "data: {} ({} images); {} timed images per run, batch {}, 416x416, full "
+      "augmentation\n",
+      args.coco, ds->images.size(), args.images, args.batch);
   fmt::print("{:>8} {:>14} {:>14} {:>8}\n", "threads", "C++ img/s", "Python img/s", "ratio");
   for (int t : args.threads) {
     const double cpp = run_cpp(*ds, args, t);

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-
 #include <opencv2/imgproc.hpp>
 
 namespace trellis::vision {
@@ -62,8 +61,7 @@ Mat3 rotation_about(double deg, double cx, double cy) {
 
 cv::Mat warp(const cv::Mat& src, const cv::Matx23d& m, cv::Size size, uint8_t pad) {
   cv::Mat out;
-  cv::warpAffine(src, out, m, size, cv::INTER_LINEAR, cv::BORDER_CONSTANT,
-                 cv::Scalar::all(pad));
+  cv::warpAffine(src, out, m, size, cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar::all(pad));
   return out;
 }
 
@@ -75,9 +73,8 @@ void transform_boxes(const cv::Matx23d& m, int width, int height, const AugmentC
   std::vector<int> out_labels;
   for (size_t i = 0; i < boxes.size(); ++i) {
     const Box& b = boxes[i];
-    const std::array<cv::Point2d, 4> corners = {
-        cv::Point2d(b.x1, b.y1), cv::Point2d(b.x2, b.y1), cv::Point2d(b.x1, b.y2),
-        cv::Point2d(b.x2, b.y2)};
+    const std::array<cv::Point2d, 4> corners = {cv::Point2d(b.x1, b.y1), cv::Point2d(b.x2, b.y1),
+                                                cv::Point2d(b.x1, b.y2), cv::Point2d(b.x2, b.y2)};
     double x1 = 1e30, y1 = 1e30, x2 = -1e30, y2 = -1e30;
     for (const auto& p : corners) {
       const double x = m(0, 0) * p.x + m(0, 1) * p.y + m(0, 2);
@@ -89,7 +86,8 @@ void transform_boxes(const cv::Matx23d& m, int width, int height, const AugmentC
     }
     const double full = (x2 - x1) * (y2 - y1);
     const double cx1 = std::clamp(x1, 0.0, double(width)), cx2 = std::clamp(x2, 0.0, double(width));
-    const double cy1 = std::clamp(y1, 0.0, double(height)), cy2 = std::clamp(y2, 0.0, double(height));
+    const double cy1 = std::clamp(y1, 0.0, double(height)),
+                 cy2 = std::clamp(y2, 0.0, double(height));
     const double w = cx2 - cx1, h = cy2 - cy1;
     if (w < config.min_side_px || h < config.min_side_px) continue;
     if (full <= 0 || w * h < config.min_visible_fraction * full) continue;
@@ -146,8 +144,7 @@ Sample vflip(const Sample& in) {
 }
 
 Sample rotate(const Sample& in, float degrees, const AugmentConfig& config) {
-  const cv::Matx23d m =
-      top_rows(rotation_about(degrees, in.image.cols / 2.0, in.image.rows / 2.0));
+  const cv::Matx23d m = top_rows(rotation_about(degrees, in.image.cols / 2.0, in.image.rows / 2.0));
   Sample out{warp(in.image, m, in.image.size(), config.pad_value), in.boxes, in.labels};
   transform_boxes(m, in.image.cols, in.image.rows, config, out.boxes, out.labels);
   return out;
@@ -170,9 +167,9 @@ Sample color_jitter(const Sample& in, const AugmentParams& p) {
     cv::Mat lut(1, 256, CV_8UC3);
     for (int v = 0; v < 256; ++v) {
       const int h = v < 180 ? ((v + shift) % 180 + 180) % 180 : v;
-      lut.at<cv::Vec3b>(0, v) = cv::Vec3b(static_cast<uint8_t>(h),
-                                           cv::saturate_cast<uint8_t>(v * p.saturation),
-                                           static_cast<uint8_t>(v));
+      lut.at<cv::Vec3b>(0, v) =
+          cv::Vec3b(static_cast<uint8_t>(h), cv::saturate_cast<uint8_t>(v * p.saturation),
+                    static_cast<uint8_t>(v));
     }
     cv::LUT(hsv, lut, hsv);
     cv::cvtColor(hsv, img, cv::COLOR_HSV2BGR);

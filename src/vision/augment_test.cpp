@@ -1,6 +1,7 @@
 #include "trellis/vision/augment.h"
 
 #include <gtest/gtest.h>
+
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -17,7 +18,8 @@ Sample make_sample(int w, int h, const std::vector<Box>& boxes) {
   cv::randu(s.image, cv::Scalar::all(0), cv::Scalar(120, 255, 120));  // never pure red
   for (size_t i = 0; i < boxes.size(); ++i) {
     const Box& b = boxes[i];
-    cv::rectangle(s.image, cv::Rect(cv::Point(int(b.x1), int(b.y1)), cv::Point(int(b.x2), int(b.y2))),
+    cv::rectangle(s.image,
+                  cv::Rect(cv::Point(int(b.x1), int(b.y1)), cv::Point(int(b.x2), int(b.y2))),
                   cv::Scalar(0, 0, 255), cv::FILLED);
     s.boxes.push_back(b);
     s.labels.push_back(static_cast<int>(i) + 1);
@@ -69,8 +71,8 @@ TEST(Augment, SameSeedSameSampleDifferentSeedDifferentSample) {
 }
 
 TEST(Augment, BoxesStayInsideTheImageAndKeepTheirLabels) {
-  const Sample s = make_sample(320, 200, {{0, 0, 40, 40}, {280, 160, 320, 200}, {100, 50, 220, 150},
-                                          {5, 150, 300, 195}});
+  const Sample s = make_sample(
+      320, 200, {{0, 0, 40, 40}, {280, 160, 320, 200}, {100, 50, 220, 150}, {5, 150, 300, 195}});
   const AugmentConfig c;
   for (uint64_t seed = 0; seed < 60; ++seed) {
     const Sample a = augment(s, c, seed);

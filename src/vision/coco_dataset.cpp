@@ -1,15 +1,15 @@
 // COCO JSON dataset reader and writer.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <unordered_map>
 #include <unordered_set>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "trellis/vision/dataset_io.h"
 
@@ -41,9 +41,12 @@ Result<DatasetFormat> parse_dataset_format(const std::string& name) {
 
 const char* format_name(DatasetFormat format) {
   switch (format) {
-    case DatasetFormat::kCoco: return "coco";
-    case DatasetFormat::kVoc: return "voc";
-    case DatasetFormat::kYolo: return "yolo";
+    case DatasetFormat::kCoco:
+      return "coco";
+    case DatasetFormat::kVoc:
+      return "voc";
+    case DatasetFormat::kYolo:
+      return "yolo";
   }
   return "?";
 }
@@ -75,7 +78,7 @@ Result<Dataset> parse_coco(const std::string& text, const std::string& source) {
       return invalid_argument(fmt::format("{}: category id {} repeated", where, c.id));
     auto name = cats[i].find("name");
     c.name = name != cats[i].end() && name->is_string() ? name->get<std::string>()
-                                                          : std::to_string(c.id);
+                                                        : std::to_string(c.id);
     ds.categories.push_back(std::move(c));
   }
 
@@ -125,10 +128,9 @@ Result<Dataset> parse_coco(const std::string& text, const std::string& source) {
     Annotation ann;
     ann.id = *id;
     ann.category_id = static_cast<int>(*cat);
-    ann.box = {static_cast<float>(b[0]), static_cast<float>(b[1]),
-               static_cast<float>(b[0] + b[2]), static_cast<float>(b[1] + b[3])};
-    if (auto ar = a.find("area"); ar != a.end() && ar->is_number())
-      ann.area = ar->get<float>();
+    ann.box = {static_cast<float>(b[0]), static_cast<float>(b[1]), static_cast<float>(b[0] + b[2]),
+               static_cast<float>(b[1] + b[3])};
+    if (auto ar = a.find("area"); ar != a.end() && ar->is_number()) ann.area = ar->get<float>();
     if (auto c = a.find("iscrowd"); c != a.end())
       ann.is_crowd = c->is_boolean() ? c->get<bool>() : (c->is_number() && c->get<int>() != 0);
     ds.images[img->second].annotations.push_back(ann);
@@ -143,9 +145,8 @@ Result<Dataset> read_coco(const std::string& json_path, const CocoReadOptions& o
   ss << in.rdbuf();
   auto ds = parse_coco(ss.str(), json_path);
   if (!ds.ok()) return ds;
-  ds->image_dir = !options.image_dir.empty()
-                      ? options.image_dir
-                      : fs::path(json_path).parent_path().string();
+  ds->image_dir =
+      !options.image_dir.empty() ? options.image_dir : fs::path(json_path).parent_path().string();
   return ds;
 }
 

@@ -7,13 +7,13 @@
 // detection, IoU threshold and area range.
 #include "trellis/vision/coco_eval.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <numeric>
 #include <unordered_map>
 #include <unordered_set>
-
-#include <fmt/format.h>
 
 namespace trellis::vision {
 namespace {
@@ -24,8 +24,8 @@ constexpr int kA = kNumAreaRanges;
 constexpr int kM = kNumMaxDets;
 constexpr std::array<int, kM> kMaxDets = {1, 10, 100};
 constexpr int kMaxDetsLast = 100;
-constexpr std::array<std::array<double, 2>, kA> kAreaRanges = {{
-    {0.0, 1e10}, {0.0, 32.0 * 32.0}, {32.0 * 32.0, 96.0 * 96.0}, {96.0 * 96.0, 1e10}}};
+constexpr std::array<std::array<double, 2>, kA> kAreaRanges = {
+    {{0.0, 1e10}, {0.0, 32.0 * 32.0}, {32.0 * 32.0, 96.0 * 96.0}, {96.0 * 96.0, 1e10}}};
 
 // Outcome of one detection at one IoU threshold and area range.
 enum DetState : uint8_t { kFalsePositive = 0, kTruePositive = 1, kIgnored = 2 };
@@ -38,9 +38,7 @@ struct DetRecord {
   std::array<std::array<uint8_t, kT>, kA> state;
 };
 
-bool outside(double area, int a) {
-  return area < kAreaRanges[a][0] || area > kAreaRanges[a][1];
-}
+bool outside(double area, int a) { return area < kAreaRanges[a][0] || area > kAreaRanges[a][1]; }
 
 // pycocotools' maskApi bbIou, same operation order.
 double box_iou(const EvalDetection& d, const EvalGroundTruth& g) {
@@ -57,8 +55,8 @@ double box_iou(const EvalDetection& d, const EvalGroundTruth& g) {
 
 // Per-image work, buffers reused across images.
 struct ImageEvaluator {
-  std::vector<double> ious;       // [d][g], g in the original GT order
-  std::vector<int> gt_order;      // GTs sorted with ignored ones last
+  std::vector<double> ious;   // [d][g], g in the original GT order
+  std::vector<int> gt_order;  // GTs sorted with ignored ones last
   std::vector<uint8_t> gt_ignored;
   std::vector<uint8_t> gt_taken;  // [g] for the current threshold
   std::vector<int64_t> matched_id;
@@ -160,7 +158,10 @@ void accumulate_category(const DetRecord* recs, size_t n, const std::array<int64
           any = true;
           const uint8_t s = r.state[a][t];
           if (s == kIgnored) continue;  // flat steps change no sampled value
-          if (s == kTruePositive) tp += 1; else fp += 1;
+          if (s == kTruePositive)
+            tp += 1;
+          else
+            fp += 1;
           rc.push_back(tp / np);
           pr.push_back(tp / (fp + tp + 2.220446049250313e-16));
         }
@@ -324,9 +325,9 @@ Result<EvalResult> evaluate_coco(const EvalInput& input, const EvalOptions& opti
     }
     return mean_defined(vals);
   };
-  result.stats = {ap(-1, 0, 2, -1), ap(0, 0, 2, -1), ap(5, 0, 2, -1), ap(-1, 1, 2, -1),
-                  ap(-1, 2, 2, -1), ap(-1, 3, 2, -1), ar(-1, 0, 0),     ar(-1, 0, 1),
-                  ar(-1, 0, 2),     ar(-1, 1, 2),     ar(-1, 2, 2),     ar(-1, 3, 2)};
+  result.stats = {ap(-1, 0, 2, -1), ap(0, 0, 2, -1),  ap(5, 0, 2, -1), ap(-1, 1, 2, -1),
+                  ap(-1, 2, 2, -1), ap(-1, 3, 2, -1), ar(-1, 0, 0),    ar(-1, 0, 1),
+                  ar(-1, 0, 2),     ar(-1, 1, 2),     ar(-1, 2, 2),    ar(-1, 3, 2)};
   for (int k = 0; k < K; ++k) {
     result.per_class[k].ap = ap(-1, 0, 2, k);
     result.per_class[k].ap50 = ap(0, 0, 2, k);

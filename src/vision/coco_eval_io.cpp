@@ -1,10 +1,10 @@
 // Reading evaluation input from COCO JSON and printing results the way
 // pycocotools does.
-#include <fstream>
-#include <sstream>
-
 #include <fmt/format.h>
+
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "trellis/vision/coco_eval.h"
 
@@ -166,19 +166,25 @@ std::string format_summary(const EvalResult& r) {
     int max_dets;
   };
   static constexpr std::array<Line, 12> kLines = {{
-      {true, "0.50:0.95", "all", 100},    {true, "0.50", "all", 100},
-      {true, "0.75", "all", 100},         {true, "0.50:0.95", "small", 100},
-      {true, "0.50:0.95", "medium", 100}, {true, "0.50:0.95", "large", 100},
-      {false, "0.50:0.95", "all", 1},     {false, "0.50:0.95", "all", 10},
-      {false, "0.50:0.95", "all", 100},   {false, "0.50:0.95", "small", 100},
-      {false, "0.50:0.95", "medium", 100}, {false, "0.50:0.95", "large", 100},
+      {true, "0.50:0.95", "all", 100},
+      {true, "0.50", "all", 100},
+      {true, "0.75", "all", 100},
+      {true, "0.50:0.95", "small", 100},
+      {true, "0.50:0.95", "medium", 100},
+      {true, "0.50:0.95", "large", 100},
+      {false, "0.50:0.95", "all", 1},
+      {false, "0.50:0.95", "all", 10},
+      {false, "0.50:0.95", "all", 100},
+      {false, "0.50:0.95", "small", 100},
+      {false, "0.50:0.95", "medium", 100},
+      {false, "0.50:0.95", "large", 100},
   }};
   std::string out;
   for (size_t i = 0; i < kLines.size(); ++i) {
     const Line& l = kLines[i];
     out += fmt::format(" {:<18} {} @[ IoU={:<9} | area={:>6} | maxDets={:>3} ] = {:0.3f}\n",
-                       l.ap ? "Average Precision" : "Average Recall", l.ap ? "(AP)" : "(AR)",
-                       l.iou, l.area, l.max_dets, r.stats[i]);
+                       l.ap ? "Average Precision" : "Average Recall", l.ap ? "(AP)" : "(AR)", l.iou,
+                       l.area, l.max_dets, r.stats[i]);
   }
   return out;
 }

@@ -1,12 +1,12 @@
 #include "trellis/vision/coco_eval.h"
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 namespace trellis::vision {
 namespace {

@@ -1,8 +1,8 @@
 #include "trellis/vision/dataset_io.h"
 
-#include <filesystem>
-
 #include <gtest/gtest.h>
+
+#include <filesystem>
 
 #include "trellis/vision/dataset_tools.h"
 #include "trellis/vision/validate.h"
@@ -274,7 +274,8 @@ TEST(Validate, EveryProblemIsReportedWithFileAndReason) {
     im.height = h;
     for (const Box& b : boxes) {
       Annotation a;
-      a.id = static_cast<int64_t>(ds.images.size()) * 10 + static_cast<int64_t>(im.annotations.size());
+      a.id =
+          static_cast<int64_t>(ds.images.size()) * 10 + static_cast<int64_t>(im.annotations.size());
       a.box = b;
       a.category_id = cat;
       im.annotations.push_back(a);
@@ -334,9 +335,13 @@ TEST(Validate, ToleranceAllowsSlightOverhang) {
 TEST(Stats, CountsBoxesPerClassAndEmptyImages) {
   Dataset ds;
   ds.categories = {{1, "leaf"}, {2, "spot"}, {3, "unused"}};
-  ds.images.push_back({1, "a", 100, 100, {{1, {0, 0, 10, 10}, 1, false, -1},
-                                         {2, {0, 0, 50, 50}, 1, false, -1},
-                                         {3, {0, 0, 100, 100}, 2, false, -1}}});
+  ds.images.push_back({1,
+                       "a",
+                       100,
+                       100,
+                       {{1, {0, 0, 10, 10}, 1, false, -1},
+                        {2, {0, 0, 50, 50}, 1, false, -1},
+                        {3, {0, 0, 100, 100}, 2, false, -1}}});
   ds.images.push_back({2, "b", 100, 100, {}});
   const DatasetStats s = compute_stats(ds);
   EXPECT_EQ(s.num_boxes, 3);

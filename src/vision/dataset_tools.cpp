@@ -1,14 +1,14 @@
 #include "trellis/vision/dataset_tools.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <unordered_map>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "trellis/vision/dataset_io.h"
 
@@ -65,8 +65,8 @@ std::string category_name(const Dataset& ds, int id) {
   return "(unknown category)";
 }
 
-constexpr std::array<const char*, 8> kSideBins = {"<8",      "8-16",    "16-32",   "32-64",
-                                                  "64-128",  "128-256", "256-512", ">=512"};
+constexpr std::array<const char*, 8> kSideBins = {"<8",     "8-16",    "16-32",   "32-64",
+                                                  "64-128", "128-256", "256-512", ">=512"};
 
 }  // namespace
 
@@ -76,8 +76,8 @@ std::string format_stats(const Dataset& ds, const DatasetStats& s) {
                      s.num_boxes, ds.categories.size(), s.num_crowd);
   out += fmt::format("images without boxes: {}  max boxes in one image: {}\n",
                      s.images_without_boxes, s.max_boxes_per_image);
-  out += fmt::format("image width {}-{}, height {}-{}\n\n", s.min_width, s.max_width,
-                     s.min_height, s.max_height);
+  out += fmt::format("image width {}-{}, height {}-{}\n\n", s.min_width, s.max_width, s.min_height,
+                     s.max_height);
   int max_boxes = 0;
   for (auto& [id, n] : s.boxes_per_category) max_boxes = std::max(max_boxes, n);
   out += fmt::format("{:>4}  {:<38} {:>6} {:>6}\n", "id", "category", "boxes", "images");
@@ -105,10 +105,10 @@ std::string stats_json(const Dataset& ds, const DatasetStats& s) {
   j["max_boxes_per_image"] = s.max_boxes_per_image;
   nlohmann::ordered_json per = nlohmann::ordered_json::object();
   for (auto& [id, n] : s.boxes_per_category)
-    per[std::to_string(id)] = {{"name", category_name(ds, id)},
-                               {"boxes", n},
-                               {"images", s.images_per_category.count(id)
-                                              ? s.images_per_category.at(id) : 0}};
+    per[std::to_string(id)] = {
+        {"name", category_name(ds, id)},
+        {"boxes", n},
+        {"images", s.images_per_category.count(id) ? s.images_per_category.at(id) : 0}};
   j["per_category"] = std::move(per);
   j["coco_area"] = {{"small", s.boxes_by_coco_area[0]},
                     {"medium", s.boxes_by_coco_area[1]},

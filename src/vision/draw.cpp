@@ -1,9 +1,9 @@
 #include "trellis/vision/draw.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <fmt/format.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -30,8 +30,10 @@ std::string category_name(const std::vector<Category>& cats, int id) {
 cv::Mat draw_boxes(const cv::Mat& image, const std::vector<DrawItem>& items,
                    const DrawOptions& options) {
   cv::Mat out;
-  if (image.channels() == 1) cv::cvtColor(image, out, cv::COLOR_GRAY2BGR);
-  else out = image.clone();
+  if (image.channels() == 1)
+    cv::cvtColor(image, out, cv::COLOR_GRAY2BGR);
+  else
+    out = image.clone();
   for (const DrawItem& it : items) {
     const cv::Scalar colour = colour_for(it.category_id);
     const cv::Point p1(static_cast<int>(std::lround(it.box.x1)),
@@ -79,8 +81,8 @@ cv::Mat make_grid(const std::vector<cv::Mat>& images, int cols, int gap) {
   cols = std::max(1, std::min<int>(cols, static_cast<int>(images.size())));
   const int rows = (static_cast<int>(images.size()) + cols - 1) / cols;
   const cv::Size cell = images[0].size();
-  cv::Mat grid(rows * cell.height + (rows + 1) * gap, cols * cell.width + (cols + 1) * gap,
-               CV_8UC3, cv::Scalar(255, 255, 255));
+  cv::Mat grid(rows * cell.height + (rows + 1) * gap, cols * cell.width + (cols + 1) * gap, CV_8UC3,
+               cv::Scalar(255, 255, 255));
   for (size_t i = 0; i < images.size(); ++i) {
     cv::Mat tile = images[i];
     if (tile.channels() == 1) cv::cvtColor(tile, tile, cv::COLOR_GRAY2BGR);
@@ -108,10 +110,10 @@ cv::Mat plot_pr_curve(const EvalResult& result, int k, int size) {
                 cv::FONT_HERSHEY_SIMPLEX, 0.4, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
   }
   const ClassEval& ce = result.per_class.at(static_cast<size_t>(k));
-  cv::putText(img, fmt::format("{} (id {})  AP {:.3f}  AP50 {:.3f}", ce.name, ce.category_id,
-                               ce.ap, ce.ap50),
-              cv::Point(m0, 14), cv::FONT_HERSHEY_SIMPLEX, 0.42, cv::Scalar(0, 0, 0), 1,
-              cv::LINE_AA);
+  cv::putText(
+      img,
+      fmt::format("{} (id {})  AP {:.3f}  AP50 {:.3f}", ce.name, ce.category_id, ce.ap, ce.ap50),
+      cv::Point(m0, 14), cv::FONT_HERSHEY_SIMPLEX, 0.42, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
   struct Curve {
     int t;  // -1: mean over thresholds
     cv::Scalar colour;

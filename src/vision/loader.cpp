@@ -4,9 +4,9 @@
 // sample), never on which thread ran it, so batches are reproducible.
 #include "trellis/vision/loader.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 #include <opencv2/imgcodecs.hpp>
 
 #include "trellis/vision/dataset_io.h"

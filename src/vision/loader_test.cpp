@@ -1,9 +1,9 @@
 #include "trellis/vision/loader.h"
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <set>
-
-#include <gtest/gtest.h>
 
 #include "trellis/vision/dataset_io.h"
 #include "trellis/vision/loader_torch.h"

@@ -1,12 +1,12 @@
 #include "trellis/vision/validate.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <filesystem>
+#include <opencv2/imgcodecs.hpp>
 #include <set>
 #include <unordered_set>
-
-#include <fmt/format.h>
-#include <opencv2/imgcodecs.hpp>
 
 #include "trellis/vision/dataset_io.h"
 
@@ -14,12 +14,18 @@ namespace trellis::vision {
 
 const char* issue_kind_name(IssueKind kind) {
   switch (kind) {
-    case IssueKind::kMissingImage: return "missing_image";
-    case IssueKind::kUnreadableImage: return "unreadable_image";
-    case IssueKind::kSizeMismatch: return "size_mismatch";
-    case IssueKind::kBoxOutsideImage: return "box_outside_image";
-    case IssueKind::kDegenerateBox: return "degenerate_box";
-    case IssueKind::kUnknownCategory: return "unknown_category";
+    case IssueKind::kMissingImage:
+      return "missing_image";
+    case IssueKind::kUnreadableImage:
+      return "unreadable_image";
+    case IssueKind::kSizeMismatch:
+      return "size_mismatch";
+    case IssueKind::kBoxOutsideImage:
+      return "box_outside_image";
+    case IssueKind::kDegenerateBox:
+      return "degenerate_box";
+    case IssueKind::kUnknownCategory:
+      return "unknown_category";
   }
   return "?";
 }
@@ -31,7 +37,9 @@ bool is_image_issue(IssueKind kind) {
 
 namespace {
 
-std::string box_text(const Box& b) { return fmt::format("[{}, {}, {}, {}]", b.x1, b.y1, b.x2, b.y2); }
+std::string box_text(const Box& b) {
+  return fmt::format("[{}, {}, {}, {}]", b.x1, b.y1, b.x2, b.y2);
+}
 
 // Image-level checks: existence, decodability, size against the annotation.
 void check_image_file(const Dataset& ds, size_t index, const CheckOptions& options,
@@ -65,8 +73,8 @@ void check_image_file(const Dataset& ds, size_t index, const CheckOptions& optio
     height = size->height;
   }
   if (width != im.width || height != im.height)
-    issue(IssueKind::kSizeMismatch, fmt::format("annotation says {}x{}, file is {}x{}", im.width,
-                                                im.height, width, height));
+    issue(IssueKind::kSizeMismatch,
+          fmt::format("annotation says {}x{}, file is {}x{}", im.width, im.height, width, height));
 }
 
 }  // namespace
@@ -89,8 +97,8 @@ std::vector<DataIssue> check_dataset(const Dataset& ds, const CheckOptions& opti
       const Box& b = a.box;
       if (!cats.count(a.category_id))
         issue(IssueKind::kUnknownCategory, fmt::format("category {} is not listed", a.category_id));
-      const bool finite = std::isfinite(b.x1) && std::isfinite(b.y1) && std::isfinite(b.x2) &&
-                          std::isfinite(b.y2);
+      const bool finite =
+          std::isfinite(b.x1) && std::isfinite(b.y1) && std::isfinite(b.x2) && std::isfinite(b.y2);
       if (!finite || !(b.width() > 0) || !(b.height() > 0)) {
         issue(IssueKind::kDegenerateBox,
               fmt::format("box {} has size {} x {}", box_text(b), b.width(), b.height()));
@@ -134,8 +142,10 @@ Result<Dataset> apply_policy(const Dataset& ds, const std::vector<DataIssue>& is
   std::set<size_t> bad_images;
   std::set<std::pair<size_t, int>> bad_boxes;
   for (const DataIssue& d : issues) {
-    if (is_image_issue(d.kind)) bad_images.insert(d.image_index);
-    else bad_boxes.insert({d.image_index, d.annotation_index});
+    if (is_image_issue(d.kind))
+      bad_images.insert(d.image_index);
+    else
+      bad_boxes.insert({d.image_index, d.annotation_index});
   }
   Dataset out;
   out.image_dir = ds.image_dir;
@@ -149,8 +159,10 @@ Result<Dataset> apply_policy(const Dataset& ds, const std::vector<DataIssue>& is
     im.annotations.clear();
     const auto& anns = ds.images[i].annotations;
     for (size_t j = 0; j < anns.size(); ++j) {
-      if (bad_boxes.count({i, static_cast<int>(j)})) ++rep.dropped_boxes;
-      else im.annotations.push_back(anns[j]);
+      if (bad_boxes.count({i, static_cast<int>(j)}))
+        ++rep.dropped_boxes;
+      else
+        im.annotations.push_back(anns[j]);
     }
     out.images.push_back(std::move(im));
   }

@@ -4,11 +4,10 @@
 
 #include <filesystem>
 #include <fstream>
-#include <random>
-#include <string>
-
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <random>
+#include <string>
 
 namespace trellis::vision::test {
 

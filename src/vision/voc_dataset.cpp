@@ -1,5 +1,6 @@
 // Pascal VOC XML folders: one <annotation> file per image.
 #include <expat.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
@@ -11,8 +12,6 @@
 #include <memory>
 #include <set>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "trellis/vision/dataset_io.h"
 
@@ -66,7 +65,8 @@ Result<std::unique_ptr<XmlNode>> parse_xml(const std::string& text, const std::s
   XML_SetCharacterDataHandler(parser, [](void* data, const XML_Char* s, int len) {
     (*static_cast<XmlNode**>(data))->text.append(s, static_cast<size_t>(len));
   });
-  const bool ok = XML_Parse(parser, text.data(), static_cast<int>(text.size()), 1) != XML_STATUS_ERROR;
+  const bool ok =
+      XML_Parse(parser, text.data(), static_cast<int>(text.size()), 1) != XML_STATUS_ERROR;
   std::string error;
   if (!ok)
     error = fmt::format("{}:{}: XML error: {}", path, XML_GetCurrentLineNumber(parser),
@@ -91,11 +91,20 @@ std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -118,10 +127,12 @@ Result<Dataset> read_voc(const std::string& dir, const VocReadOptions& options) 
   std::sort(files.begin(), files.end());
 
   Dataset ds;
-  if (!options.image_dir.empty()) ds.image_dir = options.image_dir;
+  if (!options.image_dir.empty())
+    ds.image_dir = options.image_dir;
   else if (fs::is_directory(fs::path(dir) / "JPEGImages"))
     ds.image_dir = (fs::path(dir) / "JPEGImages").string();
-  else ds.image_dir = xml_dir.string();
+  else
+    ds.image_dir = xml_dir.string();
 
   std::vector<std::vector<VocObject>> objects;
   for (const fs::path& file : files) {
@@ -137,8 +148,7 @@ Result<Dataset> read_voc(const std::string& dir, const VocReadOptions& options) 
     ImageRecord rec;
     rec.id = static_cast<int64_t>(ds.images.size()) + 1;
     const XmlNode* fname = ann->child("filename");
-    rec.file_name = fname && !fname->text.empty() ? fname->text
-                                                   : file.stem().string() + ".jpg";
+    rec.file_name = fname && !fname->text.empty() ? fname->text : file.stem().string() + ".jpg";
     const XmlNode* size = ann->child("size");
     auto w = number_of(size, "width", where + ": <size>");
     auto h = number_of(size, "height", where + ": <size>");
@@ -188,8 +198,8 @@ Result<Dataset> read_voc(const std::string& dir, const VocReadOptions& options) 
     for (const VocObject& o : objects[i]) {
       auto it = id_of.find(o.name);
       if (it == id_of.end())
-        return invalid_argument(fmt::format("{}: class \"{}\" is not in the class list",
-                                            files[i].string(), o.name));
+        return invalid_argument(
+            fmt::format("{}: class \"{}\" is not in the class list", files[i].string(), o.name));
       Annotation a;
       a.id = ann_id++;
       a.box = o.box;
@@ -211,14 +221,15 @@ Status write_voc(const Dataset& ds, const std::string& dir) {
     const std::string stem = im.file_name.empty() ? fmt::format("image_{}", im.id)
                                                   : fs::path(im.file_name).stem().string();
     if (!stems.insert(stem).second)
-      return invalid_argument(fmt::format("{}: two images would share one XML file name",
-                                          im.file_name));
+      return invalid_argument(
+          fmt::format("{}: two images would share one XML file name", im.file_name));
     std::string xml = "<annotation>\n";
     if (!im.file_name.empty())
       xml += fmt::format("  <filename>{}</filename>\n", xml_escape(im.file_name));
-    xml += fmt::format("  <size>\n    <width>{}</width>\n    <height>{}</height>\n"
-                       "    <depth>3</depth>\n  </size>\n",
-                       im.width, im.height);
+    xml += fmt::format(
+        "  <size>\n    <width>{}</width>\n    <height>{}</height>\n"
+        "    <depth>3</depth>\n  </size>\n",
+        im.width, im.height);
     for (const Annotation& a : im.annotations) {
       auto it = names.find(a.category_id);
       if (it == names.end())

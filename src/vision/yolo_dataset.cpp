@@ -1,15 +1,15 @@
 // YOLO txt labels ("class cx cy w h", normalised to the image size) with a
 // class-names file, and image sizes read from file headers.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <opencv2/imgcodecs.hpp>
 #include <set>
 #include <sstream>
-
-#include <fmt/format.h>
-#include <opencv2/imgcodecs.hpp>
 
 #include "trellis/vision/dataset_io.h"
 
@@ -20,7 +20,8 @@ namespace fs = std::filesystem;
 
 bool is_image_file(const fs::path& p) {
   std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp";
 }
 
@@ -39,8 +40,8 @@ bool jpeg_size(std::istream& in, ImageSize& size) {
       in.seekg(-3, std::ios::cur);
       continue;
     }
-    const bool is_sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 &&
-                        marker != 0xCC;
+    const bool is_sof =
+        marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
     if (is_sof) {
       unsigned char f[5];
       if (!in.read(reinterpret_cast<char*>(f), 5)) return false;
@@ -164,11 +165,11 @@ Status write_yolo(const Dataset& ds, const std::string& labels_dir, const std::s
   for (const ImageRecord& im : ds.images) {
     const std::string stem = fs::path(im.file_name).stem().string();
     if (!stems.insert(stem).second)
-      return invalid_argument(fmt::format("{}: two images share the label name {}.txt",
-                                          im.file_name, stem));
+      return invalid_argument(
+          fmt::format("{}: two images share the label name {}.txt", im.file_name, stem));
     if (im.width <= 0 || im.height <= 0)
-      return invalid_argument(fmt::format("{}: image size unknown, cannot normalise boxes",
-                                          im.file_name));
+      return invalid_argument(
+          fmt::format("{}: image size unknown, cannot normalise boxes", im.file_name));
     std::string text;
     for (const Annotation& a : im.annotations) {
       auto it = index_of.find(a.category_id);

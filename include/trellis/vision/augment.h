@@ -8,9 +8,8 @@
 #pragma once
 
 #include <cstdint>
-#include <vector>
-
 #include <opencv2/core.hpp>
+#include <vector>
 
 #include "trellis/vision/types.h"
 
@@ -24,7 +23,7 @@ struct Sample {
 };
 
 struct AugmentConfig {
-  int output_size = 416;        // square output side
+  int output_size = 416;  // square output side
   // Jittered resize: the image is scaled to fit output_size, times a factor drawn
   // in [scale_min, scale_max], then cropped/padded back to output_size at a
   // random offset.
@@ -48,8 +47,8 @@ struct AugmentConfig {
 
 // Every random choice of one augmentation.
 struct AugmentParams {
-  float scale = 1;           // jitter factor
-  float offset_x = 0.5f;     // crop/pad placement in [0, 1] of the free range
+  float scale = 1;        // jitter factor
+  float offset_x = 0.5f;  // crop/pad placement in [0, 1] of the free range
   float offset_y = 0.5f;
   bool hflip = false, vflip = false;
   float rotation_deg = 0;
@@ -99,8 +98,7 @@ struct Letterbox {
   float pad_x = 0, pad_y = 0;
   Box to_original(const Box& b) const;
 };
-Sample letterbox(const Sample& in, int size, Letterbox* mapping = nullptr,
-                 uint8_t pad_value = 114);
+Sample letterbox(const Sample& in, int size, Letterbox* mapping = nullptr, uint8_t pad_value = 114);
 
 // Applies a 2x3 affine map to boxes: bounds of the mapped corners, clipped to
 // width x height, dropped by the config's visibility rules (labels follow).

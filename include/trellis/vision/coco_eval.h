@@ -20,13 +20,13 @@ namespace trellis::vision {
 // Ground truth as COCO stores it: bbox [x, y, w, h] in doubles, so that IoUs at
 // exactly 0.5 come out as pycocotools computes them.
 struct EvalGroundTruth {
-  int64_t id = 0;        // annotation id; like pycocotools, id 0 counts as "unmatched"
+  int64_t id = 0;  // annotation id; like pycocotools, id 0 counts as "unmatched"
   int64_t image_id = 0;
   int category_id = 0;
   double x = 0, y = 0, w = 0, h = 0;
-  double area = 0;       // the COCO "area" field (used for the area ranges)
+  double area = 0;  // the COCO "area" field (used for the area ranges)
   bool is_crowd = false;
-  bool ignore = false;   // the optional COCO "ignore" field
+  bool ignore = false;  // the optional COCO "ignore" field
 };
 
 // One detection: a COCO results entry.
@@ -38,8 +38,8 @@ struct EvalDetection {
 };
 
 struct EvalInput {
-  std::vector<int64_t> image_ids;       // every ground-truth image, evaluated or empty
-  std::vector<Category> categories;     // evaluated categories
+  std::vector<int64_t> image_ids;             // every ground-truth image, evaluated or empty
+  std::vector<Category> categories;           // evaluated categories
   std::vector<EvalGroundTruth> ground_truth;  // in file order (order breaks IoU ties)
   std::vector<EvalDetection> detections;      // in file order (order breaks score ties)
 };
@@ -70,7 +70,7 @@ struct ClassEval {
 };
 
 struct EvalResult {
-  std::array<double, 12> stats{};  // -1 where a bucket has no ground truth
+  std::array<double, 12> stats{};    // -1 where a bucket has no ground truth
   std::vector<ClassEval> per_class;  // one per category, sorted by id
   // pycocotools' eval["precision"] [T][R][K][A][M] and eval["recall"] [T][K][A][M],
   // flattened row-major; -1 where undefined.

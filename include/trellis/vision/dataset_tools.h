@@ -18,9 +18,9 @@ struct DatasetStats {
   int num_boxes = 0;
   int num_crowd = 0;
   int images_without_boxes = 0;
-  std::map<int, int> boxes_per_category;     // category id -> boxes (every listed category)
-  std::map<int, int> images_per_category;    // category id -> images with >= 1 such box
-  std::array<int, 3> boxes_by_coco_area{};   // small (< 32^2), medium, large (> 96^2)
+  std::map<int, int> boxes_per_category;    // category id -> boxes (every listed category)
+  std::map<int, int> images_per_category;   // category id -> images with >= 1 such box
+  std::array<int, 3> boxes_by_coco_area{};  // small (< 32^2), medium, large (> 96^2)
   // Histogram of sqrt(box area) in px: [0,8) [8,16) [16,32) ... [512,inf); 8 bins.
   std::array<int, 8> boxes_by_side{};
   int max_boxes_per_image = 0;

@@ -3,10 +3,9 @@
 // evaluation galleries, and later by the dashboard and the server's upload page.
 #pragma once
 
+#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/core.hpp>
 
 #include "trellis/core/status.h"
 #include "trellis/vision/coco_eval.h"
@@ -16,9 +15,9 @@ namespace trellis::vision {
 
 struct DrawItem {
   Box box;
-  int category_id = 0;     // picks the colour (same id, same colour)
-  std::string label;       // drawn above the box; empty: none
-  float score = -1;        // appended as " 0.87" when >= 0
+  int category_id = 0;  // picks the colour (same id, same colour)
+  std::string label;    // drawn above the box; empty: none
+  float score = -1;     // appended as " 0.87" when >= 0
 };
 
 struct DrawOptions {

@@ -24,11 +24,11 @@ namespace trellis::vision {
 
 struct LoaderOptions {
   int batch_size = 8;
-  int num_threads = 2;         // decode + augment workers
-  int prefetch_batches = 4;    // batches prepared ahead of next()
-  bool shuffle = true;         // seeded order per epoch
-  bool drop_last = false;      // drop a final partial batch
-  uint64_t seed = 0;           // order and augmentation; same seed, same batches
+  int num_threads = 2;       // decode + augment workers
+  int prefetch_batches = 4;  // batches prepared ahead of next()
+  bool shuffle = true;       // seeded order per epoch
+  bool drop_last = false;    // drop a final partial batch
+  uint64_t seed = 0;         // order and augmentation; same seed, same batches
   // true: the training augmentation (AugmentConfig); false: letterbox to
   // augment_config.output_size (evaluation).
   bool augment = true;
@@ -45,7 +45,7 @@ struct HostBatch {
   std::vector<std::vector<Box>> boxes;   // per image, in output pixels
   std::vector<std::vector<int>> labels;  // per image, category ids
   std::vector<int64_t> image_ids;
-  std::vector<Letterbox> letterboxes;    // evaluation mode: maps boxes back
+  std::vector<Letterbox> letterboxes;  // evaluation mode: maps boxes back
 };
 
 // Iterates over a dataset in batches. Not thread-safe: one consumer calls
@@ -82,11 +82,11 @@ class BatchLoader {
   std::condition_variable work_cv_;  // workers wait for work / window
   std::condition_variable done_cv_;  // consumer waits for a finished batch
   // Guarded by mu_:
-  std::vector<size_t> order_;        // sample indices of this epoch
+  std::vector<size_t> order_;  // sample indices of this epoch
   uint64_t epoch_ = 0;
-  uint64_t generation_ = 0;          // bumped by start_epoch; stale work is dropped
-  size_t next_sample_ = 0;           // next position in order_ to hand out
-  size_t next_batch_ = 0;            // next batch next() returns
+  uint64_t generation_ = 0;                  // bumped by start_epoch; stale work is dropped
+  size_t next_sample_ = 0;                   // next position in order_ to hand out
+  size_t next_batch_ = 0;                    // next batch next() returns
   std::deque<std::shared_ptr<Slot>> slots_;  // batches next_batch_ .. in flight (shared:
                                              // a worker keeps its slot across a restart)
   bool stopping_ = false;

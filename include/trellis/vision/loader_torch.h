@@ -2,9 +2,9 @@
 // loader header that includes LibTorch (include it from training code only).
 #pragma once
 
-#include <vector>
-
 #include <torch/types.h>
+
+#include <vector>
 
 #include "trellis/vision/loader.h"
 

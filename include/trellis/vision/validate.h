@@ -15,12 +15,12 @@
 namespace trellis::vision {
 
 enum class IssueKind {
-  kMissingImage,      // image file does not exist          -> whole image
-  kUnreadableImage,   // exists but cannot be decoded        -> whole image
-  kSizeMismatch,      // width/height differ from the file   -> whole image
-  kBoxOutsideImage,   // box extends past the image borders  -> that box
-  kDegenerateBox,     // zero or negative width/height, NaN  -> that box
-  kUnknownCategory,   // category id not in the categories   -> that box
+  kMissingImage,     // image file does not exist          -> whole image
+  kUnreadableImage,  // exists but cannot be decoded        -> whole image
+  kSizeMismatch,     // width/height differ from the file   -> whole image
+  kBoxOutsideImage,  // box extends past the image borders  -> that box
+  kDegenerateBox,    // zero or negative width/height, NaN  -> that box
+  kUnknownCategory,  // category id not in the categories   -> that box
 };
 inline constexpr int kNumIssueKinds = 6;
 
@@ -31,11 +31,11 @@ bool is_image_issue(IssueKind kind);
 
 struct DataIssue {
   IssueKind kind;
-  size_t image_index = 0;       // into Dataset::images
-  int annotation_index = -1;    // into ImageRecord::annotations; -1 for image issues
+  size_t image_index = 0;     // into Dataset::images
+  int annotation_index = -1;  // into ImageRecord::annotations; -1 for image issues
   int64_t annotation_id = -1;
-  std::string file;             // the image file (path as resolved)
-  std::string message;          // "box [x1, y1, x2, y2] ends 3.5 px right of width 320"
+  std::string file;     // the image file (path as resolved)
+  std::string message;  // "box [x1, y1, x2, y2] ends 3.5 px right of width 320"
 };
 
 struct CheckOptions {
@@ -52,7 +52,7 @@ enum class InvalidDataPolicy { kFail, kSkip };
 struct CleanReport {
   std::array<int, kNumIssueKinds> issues_by_kind{};
   int dropped_images = 0;
-  int dropped_boxes = 0;  // boxes dropped on their own (not counting dropped images')
+  int dropped_boxes = 0;        // boxes dropped on their own (not counting dropped images')
   std::string summary() const;  // "dropped 2 images, 5 boxes (missing_image: 2, ...)"
 };
 
@@ -64,7 +64,6 @@ Result<Dataset> apply_policy(const Dataset& dataset, const std::vector<DataIssue
 
 // check_dataset() then apply_policy().
 Result<Dataset> validate_dataset(const Dataset& dataset, InvalidDataPolicy policy,
-                                 const CheckOptions& options = {},
-                                 CleanReport* report = nullptr);
+                                 const CheckOptions& options = {}, CleanReport* report = nullptr);
 
 }  // namespace trellis::vision

@@ -7,13 +7,13 @@
 //   augment  --preview OUT.png: a grid of augmented samples with their boxes
 // Results go to stdout, diagnostics to stderr. Exit codes: 0 ok, 1 failure/problems
 // found, 2 usage error.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
 #include <opencv2/imgcodecs.hpp>
 
 #include "trellis/vision/augment.h"
@@ -41,15 +41,15 @@ struct Source {
 };
 
 void add_source_options(CLI::App& cmd, Source& s) {
-  cmd.add_option("input", s.input, "COCO JSON file, VOC folder, or YOLO images folder")
-      ->required();
+  cmd.add_option("input", s.input, "COCO JSON file, VOC folder, or YOLO images folder")->required();
   cmd.add_option("--format", s.format, "coco, voc or yolo (default: guessed)")
       ->check(CLI::IsMember({"coco", "voc", "yolo"}));
   cmd.add_option("--data", s.data_dir, "resolve relative paths against this folder")
       ->envname("TRELLIS_DATA");
   cmd.add_option("--images", s.images, "image folder (default: next to the annotations)");
   cmd.add_option("--labels", s.labels, "YOLO label folder (default: ../labels)");
-  cmd.add_option("--names", s.names, "class-names file (YOLO: required; VOC: id order, default DIR/classes.txt)");
+  cmd.add_option("--names", s.names,
+                 "class-names file (YOLO: required; VOC: id order, default DIR/classes.txt)");
   cmd.add_option("--policy", s.policy, "invalid data: fail (default) or skip with counts")
       ->check(CLI::IsMember({"fail", "skip"}));
   cmd.add_flag("--no-images", s.no_images, "do not open image files (annotation-only data)");
@@ -102,7 +102,8 @@ Result<Dataset> load_dataset(const Source& s, bool validate = true) {
       if (s.names.empty()) return invalid_argument("YOLO input needs --names FILE");
       std::string labels = resolve(s, s.labels);
       if (labels.empty()) labels = (fs::path(input).parent_path() / "labels").string();
-      ds = read_yolo({.images_dir = input, .labels_dir = labels, .names_file = resolve(s, s.names)});
+      ds =
+          read_yolo({.images_dir = input, .labels_dir = labels, .names_file = resolve(s, s.names)});
       break;
     }
   }
@@ -162,12 +163,14 @@ int run_convert(const Source& src, const std::string& to, const std::string& out
   if (!format.ok()) return fail(format.status());
   Status st;
   switch (*format) {
-    case DatasetFormat::kCoco: st = write_coco_near(*ds, output); break;
+    case DatasetFormat::kCoco:
+      st = write_coco_near(*ds, output);
+      break;
     case DatasetFormat::kVoc:
       st = write_voc(*ds, output);
-      if (st.ok()) st = write_class_names(*ds, names_out.empty()
-                                                   ? (fs::path(output) / "classes.txt").string()
-                                                   : names_out);
+      if (st.ok())
+        st = write_class_names(
+            *ds, names_out.empty() ? (fs::path(output) / "classes.txt").string() : names_out);
       break;
     case DatasetFormat::kYolo:
       st = write_yolo(*ds, output,
@@ -194,7 +197,8 @@ int run_check(const Source& src, bool decode, float tolerance) {
   auto ds = load_dataset(src, /*validate=*/false);
   if (!ds.ok()) return fail(ds.status());
   const auto issues = check_dataset(
-      *ds, {.open_images = !src.no_images, .decode_images = decode, .outside_tolerance_px = tolerance});
+      *ds,
+      {.open_images = !src.no_images, .decode_images = decode, .outside_tolerance_px = tolerance});
   for (const DataIssue& i : issues)
     fmt::print("{}: {}: {}\n", i.file, issue_kind_name(i.kind), i.message);
   CleanReport report;
@@ -214,10 +218,11 @@ int run_split(const Source& src, double val_fraction, uint64_t seed, const std::
   if (!split.ok()) return fail(split.status());
   if (Status s = write_coco_near(split->train, train_out); !s.ok()) return fail(s);
   if (Status s = write_coco_near(split->val, val_out); !s.ok()) return fail(s);
-  fmt::print("train: {} images -> {}\nval: {} images -> {}\n"
-             "groups of identical files kept together: {}\n",
-             split->train.images.size(), train_out, split->val.images.size(), val_out,
-             split->identical_groups);
+  fmt::print(
+      "train: {} images -> {}\nval: {} images -> {}\n"
+      "groups of identical files kept together: {}\n",
+      split->train.images.size(), train_out, split->val.images.size(), val_out,
+      split->identical_groups);
   return 0;
 }
 
@@ -238,8 +243,8 @@ int run_eval(const std::string& gt, const std::string& dt, bool json, bool per_c
   } else {
     fmt::print("{}", format_summary(*result));
     if (per_class) {
-      fmt::print("\n{:>5}  {:<38} {:>6} {:>6} {:>7} {:>7}\n", "id", "category", "gt", "dets",
-                 "AP", "AP50");
+      fmt::print("\n{:>5}  {:<38} {:>6} {:>6} {:>7} {:>7}\n", "id", "category", "gt", "dets", "AP",
+                 "AP50");
       for (const ClassEval& c : result->per_class)
         fmt::print("{:>5}  {:<38} {:>6} {:>6} {:>7.3f} {:>7.3f}\n", c.category_id, c.name,
                    c.num_ground_truth, c.num_detections, c.ap, c.ap50);
@@ -259,8 +264,8 @@ int run_eval(const std::string& gt, const std::string& dt, bool json, bool per_c
   return 0;
 }
 
-int run_augment(const Source& src, const std::string& preview, int count, int cols,
-                uint64_t seed, const AugmentConfig& config) {
+int run_augment(const Source& src, const std::string& preview, int count, int cols, uint64_t seed,
+                const AugmentConfig& config) {
   auto ds = load_dataset(src);
   if (!ds.ok()) return fail(ds.status());
   if (ds->images.empty()) return fail(invalid_argument("the dataset has no images"));
@@ -296,10 +301,12 @@ int main(int argc, char** argv) {
   std::string to, output, names_out;
   auto* convert = app.add_subcommand("convert", "convert between coco, voc and yolo");
   add_source_options(*convert, convert_src);
-  convert->add_option("--to", to, "output format")->required()->check(
-      CLI::IsMember({"coco", "voc", "yolo"}));
+  convert->add_option("--to", to, "output format")
+      ->required()
+      ->check(CLI::IsMember({"coco", "voc", "yolo"}));
   convert->add_option("-o,--output", output, "COCO: JSON file; VOC/YOLO: folder")->required();
-  convert->add_option("--names-out", names_out, "VOC/YOLO: class-names file (default OUTPUT/classes.txt)");
+  convert->add_option("--names-out", names_out,
+                      "VOC/YOLO: class-names file (default OUTPUT/classes.txt)");
 
   bool stats_json = false;
   auto* stats = app.add_subcommand("stats", "images, boxes per class, box sizes");
@@ -318,7 +325,8 @@ int main(int argc, char** argv) {
   std::string train_out, val_out;
   auto* split = app.add_subcommand("split", "seeded train/val split (identical files together)");
   add_source_options(*split, split_src);
-  split->add_option("--val-fraction", val_fraction, "fraction of images for val")->capture_default_str();
+  split->add_option("--val-fraction", val_fraction, "fraction of images for val")
+      ->capture_default_str();
   split->add_option("--seed", split_seed, "shuffle seed")->capture_default_str();
   split->add_option("--train-out", train_out, "train COCO JSON")->required();
   split->add_option("--val-out", val_out, "val COCO JSON")->required();
