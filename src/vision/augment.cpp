@@ -187,6 +187,41 @@ Sample color_jitter(const Sample& in, const AugmentParams& p) {
   return out;
 }
 
+Sample mosaic(const std::array<const Sample*, 4>& parts, const AugmentConfig& c, AugmentRng& rng) {
+  const int S = c.output_size;
+  const int cx = static_cast<int>(std::lround(rng.uniform(0.25f, 0.75f) * S));
+  const int cy = static_cast<int>(std::lround(rng.uniform(0.25f, 0.75f) * S));
+  Sample out;
+  out.image = cv::Mat(S, S, CV_8UC3, cv::Scalar::all(c.pad_value));
+  // Quadrants: top-left, top-right, bottom-left, bottom-right.
+  const std::array<cv::Rect, 4> quads = {cv::Rect(0, 0, cx, cy), cv::Rect(cx, 0, S - cx, cy),
+                                         cv::Rect(0, cy, cx, S - cy),
+                                         cv::Rect(cx, cy, S - cx, S - cy)};
+  for (int q = 0; q < 4; ++q) {
+    const cv::Rect& r = quads[q];
+    const Sample& in = *parts[q];
+    if (r.width <= 0 || r.height <= 0 || in.image.empty()) continue;
+    const double W = in.image.cols, H = in.image.rows;
+    const double k = std::max(r.width / W, r.height / H);
+    // Align the image's corner that faces the centre with the centre.
+    const double ox = (q % 2 == 0) ? r.width - W * k : 0.0;
+    const double oy = (q / 2 == 0) ? r.height - H * k : 0.0;
+    const cv::Matx23d m(k, 0, ox, 0, k, oy);  // source -> quadrant coordinates
+    cv::Mat roi = out.image(r);
+    cv::warpAffine(in.image, roi, m, r.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT,
+                   cv::Scalar::all(c.pad_value));
+    std::vector<Box> boxes = in.boxes;
+    std::vector<int> labels = in.labels;
+    transform_boxes(m, r.width, r.height, c, boxes, labels);
+    for (size_t i = 0; i < boxes.size(); ++i) {
+      const Box& b = boxes[i];
+      out.boxes.push_back({b.x1 + r.x, b.y1 + r.y, b.x2 + r.x, b.y2 + r.y});
+      out.labels.push_back(labels[i]);
+    }
+  }
+  return out;
+}
+
 Box Letterbox::to_original(const Box& b) const {
   return {(b.x1 - pad_x) / scale, (b.y1 - pad_y) / scale, (b.x2 - pad_x) / scale,
           (b.y2 - pad_y) / scale};

@@ -170,6 +170,46 @@ TEST(Augment, LetterboxMapsBoxesBack) {
   EXPECT_EQ(l.image.at<cv::Vec3b>(2, 200), cv::Vec3b(114, 114, 114));
 }
 
+TEST(Augment, MosaicKeepsEachBoxOnItsPixelsAndInItsQuadrant) {
+  const Sample a = make_sample(200, 150, {{20, 20, 80, 70}});
+  const Sample b = make_sample(120, 240, {{30, 100, 90, 200}});
+  const Sample c = make_sample(300, 300, {{100, 100, 220, 220}});
+  const Sample d = make_sample(160, 90, {{10, 10, 150, 80}});
+  AugmentConfig cfg = geometry_only();
+  cfg.min_visible_fraction = 0;  // keep cut boxes, so every red pixel has its box
+  cfg.min_side_px = 0.5f;
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    AugmentRng rng(seed);
+    const Sample m = mosaic({&a, &b, &c, &d}, cfg, rng);
+    ASSERT_EQ(m.image.cols, 416);
+    ASSERT_EQ(m.boxes.size(), m.labels.size());
+    cv::Mat red;
+    cv::inRange(m.image, cv::Scalar(0, 0, 200), cv::Scalar(60, 60, 255), red);
+    for (size_t i = 0; i < m.boxes.size(); ++i) {
+      const Box& bx = m.boxes[i];
+      EXPECT_GE(bx.x1, 0);
+      EXPECT_LE(bx.x2, 416);
+      // Mostly red inside each box (the filled rectangle moved with it).
+      const cv::Rect r(cv::Point(int(std::ceil(bx.x1)), int(std::ceil(bx.y1))),
+                       cv::Point(int(bx.x2), int(bx.y2)));
+      if (r.width < 4 || r.height < 4) continue;  // slivers at quadrant edges
+      EXPECT_GT(cv::countNonZero(red(r)), 0.8 * r.area()) << "seed " << seed << " box " << i;
+    }
+    // Every red pixel belongs to some box (up to the bilinear blur of an upscale).
+    std::vector<cv::Point> pts;
+    cv::findNonZero(red, pts);
+    for (const cv::Point& p : pts) {
+      bool inside = false;
+      for (const Box& bx : m.boxes)
+        inside |= p.x >= bx.x1 - 3 && p.x <= bx.x2 + 3 && p.y >= bx.y1 - 3 && p.y <= bx.y2 + 3;
+      if (!inside) {
+        ADD_FAILURE() << "seed " << seed << ": red pixel outside every box at " << p;
+        break;
+      }
+    }
+  }
+}
+
 TEST(Draw, BoxesAndLabelsArePaintedAndWritten) {
   const cv::Mat img(120, 160, CV_8UC3, cv::Scalar(0, 0, 0));
   const cv::Mat out = draw_boxes(img, {{{20, 30, 100, 90}, 3, "leaf", 0.87f}});

@@ -123,8 +123,8 @@ void BatchLoader::worker() {
   }
 }
 
-Status BatchLoader::load_into(size_t sample, Slot& slot, int position, uint64_t epoch) {
-  const ImageRecord& rec = dataset_.images[sample];
+Result<Sample> BatchLoader::read_sample(size_t index) const {
+  const ImageRecord& rec = dataset_.images[index];
   const std::string path = image_path(dataset_, rec);
   Sample in;
   try {
@@ -138,6 +138,12 @@ Status BatchLoader::load_into(size_t sample, Slot& slot, int position, uint64_t 
     in.boxes.push_back(a.box);
     in.labels.push_back(a.category_id);
   }
+  return in;
+}
+
+Status BatchLoader::load_into(size_t sample, Slot& slot, int position, uint64_t epoch) {
+  auto in = read_sample(sample);
+  if (!in.ok()) return in.status();
   const AugmentConfig& cfg = options_.augment_config;
   Sample out;
   Letterbox lb;
@@ -150,14 +156,26 @@ Status BatchLoader::load_into(size_t sample, Slot& slot, int position, uint64_t 
     const float brightness = p.brightness, contrast = p.contrast;
     p.brightness = 0;
     p.contrast = 1;
-    out = apply_augment(in, cfg, p);
+    // Drawn only when enabled, so mosaic_prob = 0 leaves every other draw as it was.
+    if (options_.mosaic_prob > 0 && rng.chance(options_.mosaic_prob)) {
+      std::array<Sample, 4> parts;
+      parts[0] = std::move(*in);
+      for (int i = 1; i < 4; ++i) {
+        auto other = read_sample(rng.next() % dataset_.images.size());
+        if (!other.ok()) return other.status();
+        parts[i] = std::move(*other);
+      }
+      out = color_jitter(mosaic({&parts[0], &parts[1], &parts[2], &parts[3]}, cfg, rng), p);
+    } else {
+      out = apply_augment(*in, cfg, p);
+    }
     for (int c = 0; c < 3; ++c)
       for (int v = 0; v < 256; ++v) {
         const int adj = cv::saturate_cast<uint8_t>((v - 128) * contrast + 128 + brightness);
         lut[c][v] = lut_[c][adj];
       }
   } else {
-    out = letterbox(in, cfg.output_size, &lb, cfg.pad_value);
+    out = letterbox(*in, cfg.output_size, &lb, cfg.pad_value);
   }
   const int S = slot.batch.size;
   float* dst = slot.batch.images.data() + static_cast<size_t>(position) * 3 * S * S;
@@ -175,7 +193,7 @@ Status BatchLoader::load_into(size_t sample, Slot& slot, int position, uint64_t 
   }
   slot.batch.boxes[position] = std::move(out.boxes);
   slot.batch.labels[position] = std::move(out.labels);
-  slot.batch.image_ids[position] = rec.id;
+  slot.batch.image_ids[position] = dataset_.images[sample].id;
   slot.batch.letterboxes[position] = lb;
   return {};
 }

@@ -86,6 +86,29 @@ TEST(BatchLoader, BatchesDoNotDependOnThreadCount) {
   EXPECT_NE(a[0].image_ids, c[0].image_ids);
 }
 
+TEST(BatchLoader, MosaicSamplesAreReproducibleAndValid) {
+  LoaderOptions o = small_options(2);
+  o.mosaic_prob = 1;
+  BatchLoader a(small_dataset(8), o);
+  o.num_threads = 1;
+  BatchLoader b(small_dataset(8), o);
+  const auto x = whole_epoch(a, 1);
+  const auto y = whole_epoch(b, 1);
+  ASSERT_EQ(x.size(), 2u);
+  size_t boxes = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    EXPECT_EQ(x[i].images, y[i].images);
+    for (const auto& per_image : x[i].boxes) {
+      boxes += per_image.size();
+      for (const Box& bx : per_image) {
+        EXPECT_GE(bx.x1, 0);
+        EXPECT_LE(bx.y2, 96);
+      }
+    }
+  }
+  EXPECT_GT(boxes, 8u);  // four images' boxes per sample, minus cut ones
+}
+
 TEST(BatchLoader, RestartingMidEpochStartsOver) {
   BatchLoader loader(small_dataset(12), small_options(2));
   loader.start_epoch(0);

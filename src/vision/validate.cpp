@@ -66,7 +66,7 @@ void check_image_file(const Dataset& ds, size_t index, const CheckOptions& optio
   } else {
     auto size = read_image_size(path);
     if (!size.ok()) {
-      issue(IssueKind::kUnreadableImage, size.status().message());
+      issue(IssueKind::kUnreadableImage, "not a readable image (header)");
       return;
     }
     width = size->width;

@@ -7,6 +7,7 @@
 // Geometry is composed into one affine warp (one interpolation pass).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <opencv2/core.hpp>
 #include <vector>
@@ -89,6 +90,14 @@ Sample vflip(const Sample& in);
 Sample rotate(const Sample& in, float degrees, const AugmentConfig& config = {});
 // Hue/saturation/brightness/contrast; boxes unchanged.
 Sample color_jitter(const Sample& in, const AugmentParams& params);
+
+// Mosaic (YOLOv4 style): four samples tiled around a random centre of an
+// output_size square; each is scaled to cover its quadrant, placed with its
+// inner corner at the centre, and cut at the quadrant's edges. Boxes are
+// clipped to their quadrant and dropped by the config's visibility rules.
+// Randomness: the centre is drawn from `rng`. No colour jitter is applied.
+Sample mosaic(const std::array<const Sample*, 4>& parts, const AugmentConfig& config,
+              AugmentRng& rng);
 
 // Letterbox for evaluation: scale to fit size x size keeping the aspect ratio,
 // pad (centered) with config.pad_value. `scale`, `pad_x`, `pad_y` map boxes back:

@@ -33,6 +33,9 @@ struct LoaderOptions {
   // augment_config.output_size (evaluation).
   bool augment = true;
   AugmentConfig augment_config;
+  // Training only: probability that a sample is a mosaic of itself and three
+  // other (seeded) images instead of the single-image augmentation.
+  float mosaic_prob = 0;
   std::array<float, 3> mean = {0.485f, 0.456f, 0.406f};  // RGB
   std::array<float, 3> std = {0.229f, 0.224f, 0.225f};
 };
@@ -72,6 +75,7 @@ class BatchLoader {
   struct Slot;
   void worker();
   void stop_workers();
+  Result<Sample> read_sample(size_t index) const;
   Status load_into(size_t sample, Slot& slot, int position, uint64_t epoch);
 
   Dataset dataset_;

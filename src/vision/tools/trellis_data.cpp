@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -264,24 +265,44 @@ int run_eval(const std::string& gt, const std::string& dt, bool json, bool per_c
   return 0;
 }
 
+Result<Sample> read_sample(const Dataset& ds, const ImageRecord& im) {
+  Sample s;
+  s.image = cv::imread(image_path(ds, im), cv::IMREAD_COLOR);
+  if (s.image.empty()) return io_error(fmt::format("{}: cannot decode image", image_path(ds, im)));
+  for (const Annotation& a : im.annotations) {
+    s.boxes.push_back(a.box);
+    s.labels.push_back(a.category_id);
+  }
+  return s;
+}
+
 int run_augment(const Source& src, const std::string& preview, int count, int cols, uint64_t seed,
-                const AugmentConfig& config) {
+                const AugmentConfig& config, float mosaic_prob) {
   auto ds = load_dataset(src);
   if (!ds.ok()) return fail(ds.status());
   if (ds->images.empty()) return fail(invalid_argument("the dataset has no images"));
   std::vector<cv::Mat> tiles;
   AugmentRng pick(seed);
+  auto random_sample = [&]() {
+    return read_sample(*ds, ds->images[pick.next() % ds->images.size()]);
+  };
   for (int i = 0; i < count; ++i) {
-    const ImageRecord& im = ds->images[pick.next() % ds->images.size()];
-    Sample s;
-    s.image = cv::imread(image_path(*ds, im), cv::IMREAD_COLOR);
-    if (s.image.empty())
-      return fail(io_error(fmt::format("{}: cannot decode image", image_path(*ds, im))));
-    for (const Annotation& a : im.annotations) {
-      s.boxes.push_back(a.box);
-      s.labels.push_back(a.category_id);
+    AugmentRng rng(sample_seed(seed, 0, static_cast<uint64_t>(i)));
+    const AugmentParams params = draw_augment_params(config, rng);
+    Sample out;
+    if (mosaic_prob > 0 && rng.chance(mosaic_prob)) {  // as the loader does it
+      std::array<Sample, 4> parts;
+      for (Sample& part : parts) {
+        auto s = random_sample();
+        if (!s.ok()) return fail(s.status());
+        part = std::move(*s);
+      }
+      out = color_jitter(mosaic({&parts[0], &parts[1], &parts[2], &parts[3]}, config, rng), params);
+    } else {
+      auto s = random_sample();
+      if (!s.ok()) return fail(s.status());
+      out = apply_augment(*s, config, params);
     }
-    const Sample out = augment(s, config, sample_seed(seed, 0, static_cast<uint64_t>(i)));
     tiles.push_back(draw_boxes(out.image, items_for(out.boxes, out.labels, ds->categories)));
   }
   if (Status s = write_image(preview, make_grid(tiles, cols)); !s.ok()) return fail(s);
@@ -354,6 +375,9 @@ int main(int argc, char** argv) {
   augment_cmd->add_option("--max-rotation", aug.max_rotation_deg, "degrees")->capture_default_str();
   augment_cmd->add_option("--scale-min", aug.scale_min, "jitter")->capture_default_str();
   augment_cmd->add_option("--scale-max", aug.scale_max, "jitter")->capture_default_str();
+  float mosaic_prob = 0;
+  augment_cmd->add_option("--mosaic-prob", mosaic_prob, "share of mosaic samples")
+      ->capture_default_str();
 
   try {
     app.parse(argc, argv);
@@ -365,6 +389,7 @@ int main(int argc, char** argv) {
   if (*check) return run_check(check_src, decode, tolerance);
   if (*split) return run_split(split_src, val_fraction, split_seed, train_out, val_out);
   if (*eval) return run_eval(gt, dt, eval_json, per_class, pr_dir);
-  if (*augment_cmd) return run_augment(augment_src, preview, count, cols, augment_seed, aug);
+  if (*augment_cmd)
+    return run_augment(augment_src, preview, count, cols, augment_seed, aug, mosaic_prob);
   return 2;
 }
