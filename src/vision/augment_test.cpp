@@ -225,5 +225,22 @@ TEST(Draw, BoxesAndLabelsArePaintedAndWritten) {
   EXPECT_EQ(grid.rows, 2 * 120 + 3 * 4);
 }
 
+TEST(Draw, PredictionTileShowsGroundTruthAndConfidentDetectionsOnly) {
+  const cv::Mat img(100, 200, CV_8UC3, cv::Scalar(0, 0, 0));
+  const std::vector<Annotation> gt = {{1, {10, 10, 60, 60}, 1, false, -1}};
+  const std::vector<Detection> dets = {{{100, 20, 180, 80}, 0.9f, 1}, {{5, 70, 50, 95}, 0.1f, 1}};
+  const cv::Mat tile = draw_prediction_tile(img, gt, dets, {{1, "leaf"}}, 200, 0.3f);
+  ASSERT_EQ(tile.cols, 200);
+  ASSERT_EQ(tile.rows, 200);
+  // Letterbox: scale 1, 50 px of padding on top. GT left edge is white.
+  const cv::Vec3b edge = tile.at<cv::Vec3b>(50 + 35, 10);  // grey-white (anti-aliased)
+  EXPECT_GT(edge[0], 150);
+  EXPECT_EQ(edge[0], edge[1]);
+  EXPECT_EQ(edge[1], edge[2]);
+  // The confident detection is drawn, the low-scoring one is not.
+  EXPECT_NE(tile.at<cv::Vec3b>(50 + 50, 100), cv::Vec3b(0, 0, 0));
+  EXPECT_EQ(tile.at<cv::Vec3b>(50 + 85, 5), cv::Vec3b(0, 0, 0));
+}
+
 }  // namespace
 }  // namespace trellis::vision

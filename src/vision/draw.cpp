@@ -1,11 +1,13 @@
 #include "trellis/vision/draw.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cmath>
+
+#include <fmt/format.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+
+#include "trellis/vision/augment.h"
 
 namespace trellis::vision {
 namespace {
@@ -35,12 +37,14 @@ cv::Mat draw_boxes(const cv::Mat& image, const std::vector<DrawItem>& items,
   else
     out = image.clone();
   for (const DrawItem& it : items) {
-    const cv::Scalar colour = colour_for(it.category_id);
+    const cv::Scalar colour =
+        it.is_ground_truth ? cv::Scalar(255, 255, 255) : colour_for(it.category_id);
+    const int thickness = it.is_ground_truth ? 1 : options.thickness;
     const cv::Point p1(static_cast<int>(std::lround(it.box.x1)),
                        static_cast<int>(std::lround(it.box.y1)));
     const cv::Point p2(static_cast<int>(std::lround(it.box.x2)),
                        static_cast<int>(std::lround(it.box.y2)));
-    cv::rectangle(out, p1, p2, colour, options.thickness, cv::LINE_AA);
+    cv::rectangle(out, p1, p2, colour, thickness, cv::LINE_AA);
     std::string text = it.label;
     if (it.score >= 0) text += fmt::format("{}{:.2f}", text.empty() ? "" : " ", it.score);
     if (text.empty()) continue;
@@ -74,6 +78,33 @@ std::vector<DrawItem> items_for(const std::vector<Detection>& detections,
   for (const Detection& d : detections)
     items.push_back({d.box, d.category_id, category_name(categories, d.category_id), d.score});
   return items;
+}
+
+cv::Mat draw_prediction_tile(const cv::Mat& image, const std::vector<Annotation>& ground_truth,
+                             const std::vector<Detection>& detections,
+                             const std::vector<Category>& categories, int size, float min_score) {
+  Sample s;
+  s.image = image;
+  for (const Annotation& a : ground_truth) s.boxes.push_back(a.box);
+  std::vector<Detection> shown;
+  for (const Detection& d : detections)
+    if (d.score >= min_score) {
+      shown.push_back(d);
+      s.boxes.push_back(d.box);
+    }
+  const Sample boxed = letterbox(s, size);
+  std::vector<DrawItem> items;
+  for (size_t i = 0; i < ground_truth.size(); ++i)
+    items.push_back({boxed.boxes[i], ground_truth[i].category_id, "", -1, true});
+  // Low scores first, so the most confident boxes end up on top.
+  std::vector<size_t> order(shown.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return shown[a].score < shown[b].score; });
+  for (size_t i : order)
+    items.push_back({boxed.boxes[ground_truth.size() + i], shown[i].category_id,
+                     category_name(categories, shown[i].category_id), shown[i].score, false});
+  return draw_boxes(boxed.image, items, {.thickness = 2, .font_scale = 0.4});
 }
 
 cv::Mat make_grid(const std::vector<cv::Mat>& images, int cols, int gap) {

@@ -18,6 +18,7 @@ struct DrawItem {
   int category_id = 0;  // picks the colour (same id, same colour)
   std::string label;    // drawn above the box; empty: none
   float score = -1;     // appended as " 0.87" when >= 0
+  bool is_ground_truth = false;  // drawn thin and white, whatever the category
 };
 
 struct DrawOptions {
@@ -34,6 +35,13 @@ std::vector<DrawItem> items_for(const std::vector<Box>& boxes, const std::vector
                                 const std::vector<Category>& categories);
 std::vector<DrawItem> items_for(const std::vector<Detection>& detections,
                                 const std::vector<Category>& categories);
+
+// One gallery tile: `image` letterboxed to size x size, ground-truth boxes in
+// white, detections scoring at least `min_score` in their category colours with
+// names and scores.
+cv::Mat draw_prediction_tile(const cv::Mat& image, const std::vector<Annotation>& ground_truth,
+                             const std::vector<Detection>& detections,
+                             const std::vector<Category>& categories, int size, float min_score);
 
 // Tiles equally sized images (resized to the first one's size) into a grid.
 cv::Mat make_grid(const std::vector<cv::Mat>& images, int cols, int gap = 4);

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <opencv2/imgcodecs.hpp>
 
 #include "trellis/vision/augment.h"
@@ -227,8 +228,44 @@ int run_split(const Source& src, double val_fraction, uint64_t seed, const std::
   return 0;
 }
 
+struct GalleryOptions {
+  std::string path;  // empty: no gallery
+  std::string image_dir;
+  int count = 12;
+  float min_score = 0.3f;
+};
+
+// Ground truth (white) and detections on the first images that have either.
+Status write_gallery(const std::string& gt_path, const EvalInput& input,
+                     const GalleryOptions& options) {
+  auto gt = read_coco(gt_path, {.image_dir = options.image_dir});
+  if (!gt.ok()) return gt.status();
+  std::map<int64_t, std::vector<Detection>> dets;
+  for (const EvalDetection& d : input.detections)
+    dets[d.image_id].push_back({Box{static_cast<float>(d.x), static_cast<float>(d.y),
+                                    static_cast<float>(d.x + d.w), static_cast<float>(d.y + d.h)},
+                                static_cast<float>(d.score), d.category_id});
+  std::vector<const ImageRecord*> images;
+  for (const ImageRecord& im : gt->images)
+    if (!im.annotations.empty() || dets.count(im.id)) images.push_back(&im);
+  std::sort(images.begin(), images.end(), [](auto* a, auto* b) { return a->id < b->id; });
+  std::vector<cv::Mat> tiles;
+  for (const ImageRecord* im : images) {
+    if (static_cast<int>(tiles.size()) >= options.count) break;
+    const cv::Mat img = cv::imread(image_path(*gt, *im), cv::IMREAD_COLOR);
+    if (img.empty()) {
+      fmt::print(stderr, "{}: cannot read image, left out of the gallery\n", image_path(*gt, *im));
+      continue;
+    }
+    tiles.push_back(draw_prediction_tile(img, im->annotations, dets[im->id], gt->categories, 320,
+                                         options.min_score));
+  }
+  if (tiles.empty()) return not_found("no image could be read for the gallery");
+  return write_image(options.path, make_grid(tiles, 4));
+}
+
 int run_eval(const std::string& gt, const std::string& dt, bool json, bool per_class,
-             const std::string& pr_dir) {
+             const std::string& pr_dir, const GalleryOptions& gallery) {
   auto input = read_coco_eval_input(gt, dt);
   if (!input.ok()) return fail(input.status());
   auto result = evaluate_coco(*input);
@@ -262,6 +299,8 @@ int run_eval(const std::string& gt, const std::string& dt, bool json, bool per_c
         return fail(s);
     }
   }
+  if (!gallery.path.empty())
+    if (Status s = write_gallery(gt, *input, gallery); !s.ok()) return fail(s);
   return 0;
 }
 
@@ -360,6 +399,13 @@ int main(int argc, char** argv) {
   eval->add_flag("--json", eval_json, "print {\"stats\": ..., \"per_class\": ...}");
   eval->add_flag("--per-class", per_class, "also print per-class AP and AP50");
   eval->add_option("--pr-curves", pr_dir, "write a PR-curve PNG per class into this folder");
+  GalleryOptions gallery;
+  eval->add_option("--gallery", gallery.path, "grid PNG/JPEG: GT (white) and detections");
+  eval->add_option("--images", gallery.image_dir, "gallery images (default: the GT's folder)");
+  eval->add_option("--gallery-count", gallery.count, "images in the gallery")
+      ->capture_default_str();
+  eval->add_option("--min-score", gallery.min_score, "gallery: lowest score drawn")
+      ->capture_default_str();
 
   std::string preview;
   int count = 16, cols = 4;
@@ -388,7 +434,7 @@ int main(int argc, char** argv) {
   if (*stats) return run_stats(stats_src, stats_json);
   if (*check) return run_check(check_src, decode, tolerance);
   if (*split) return run_split(split_src, val_fraction, split_seed, train_out, val_out);
-  if (*eval) return run_eval(gt, dt, eval_json, per_class, pr_dir);
+  if (*eval) return run_eval(gt, dt, eval_json, per_class, pr_dir, gallery);
   if (*augment_cmd)
     return run_augment(augment_src, preview, count, cols, augment_seed, aug, mosaic_prob);
   return 2;
