@@ -8,7 +8,7 @@ trellis_add_library(trellis_vision_eval
   PRIVATE_DEPS nlohmann_json::nlohmann_json fmt::fmt)
 
 trellis_add_test(trellis_vision_eval_tests LABEL unit
-  SOURCES coco_eval_test.cpp
+  SOURCES coco_eval_test.cpp coco_eval_reference_test.cpp
   DEPS trellis_vision_eval nlohmann_json::nlohmann_json)
 if(TARGET trellis_vision_eval_tests)
   target_compile_definitions(trellis_vision_eval_tests PRIVATE

@@ -15,9 +15,9 @@ namespace trellis::vision {
 
 struct DrawItem {
   Box box;
-  int category_id = 0;  // picks the colour (same id, same colour)
-  std::string label;    // drawn above the box; empty: none
-  float score = -1;     // appended as " 0.87" when >= 0
+  int category_id = 0;           // picks the colour (same id, same colour)
+  std::string label;             // drawn above the box; empty: none
+  float score = -1;              // appended as " 0.87" when >= 0
   bool is_ground_truth = false;  // drawn thin and white, whatever the category
 };
 
