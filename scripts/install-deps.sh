@@ -10,7 +10,7 @@ packages=(
   libsqlite3-dev libzstd-dev libssl-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libtorch-dev libopencv-dev libcpp-httplib-dev libcurl4-openssl-dev libpq-dev
-  python3-numpy
+  libexpat1-dev python3-numpy
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-torch python3-torchvision wrk hyperfine)
