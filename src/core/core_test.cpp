@@ -1,4 +1,7 @@
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "testing/temp_dir.h"
 #include "trellis/core/fs.h"
@@ -52,6 +55,28 @@ TEST(Fs, AtomicWriteCreatesFoldersAndReadsBack) {
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(*back, "hello world");
   EXPECT_EQ(read_file(dir.file("missing")).status().code(), Code::kNotFound);
+}
+
+TEST(Fs, AWriterKilledMidWriteLeavesNothingHalfWritten) {
+  test::TempDir dir;
+  const std::string path = dir.file("big.bin");
+  const std::string chunk(1 << 20, 'x');
+  for (int delay_us : {0, 2000, 20000}) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      std::vector<std::string_view> parts(256, chunk);  // 256 MB
+      (void)atomic_write_file(path, parts);
+      _exit(0);
+    }
+    usleep(static_cast<useconds_t>(delay_us));
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    // Either the whole file is there or none of it.
+    Result<std::string> r = read_file(path);
+    if (r.ok()) EXPECT_EQ(r->size(), 256u << 20);
+    else EXPECT_EQ(r.status().code(), Code::kNotFound);
+  }
 }
 
 TEST(Json, BadTextIsAnErrorNamingTheSource) {

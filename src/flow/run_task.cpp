@@ -29,8 +29,9 @@ std::shared_ptr<ArtifactView> load_view(MetadataStore& md, ContentStore& cas,
 
 int run_task(Flow& flow, const GraphInfo& graph, const StepCommand& cmd, ContentStore& cas,
              MetadataStore& md) {
-  // Progress bars and prints reach the console as they happen, not at exit.
-  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  // Prints reach the console as they happen, not at exit; unbuffered rather than
+  // line-buffered so a progress bar redrawn with '\r' shows too.
+  std::setvbuf(stdout, nullptr, _IONBF, 0);
   TaskContext ctx;
   ctx.flow = flow.name();
   ctx.step = cmd.step;
