@@ -231,6 +231,10 @@ Result<std::vector<MetricPoint>> Client::metrics(const TaskRecord& task) {
   return md_->list_metrics(task.flow, task.run_id, task.task_id);
 }
 
+Result<std::vector<MediaRecord>> Client::media(const TaskRecord& task) {
+  return md_->list_media(task.flow, task.run_id, task.task_id);
+}
+
 Result<RunRecord> Client::resolve_run(const Pathspec& p) {
   if (p.run.empty() || p.run == "latest") return latest_run(p.flow);
   return run(p.flow, std::stoll(p.run));

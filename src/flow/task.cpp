@@ -131,6 +131,60 @@ void Task::log(const std::string& name, double value, int64_t step) {
   if (ctx_.metrics.size() >= 4096) ctx_.flush_metrics();
 }
 
+void Task::summary(const std::string& name, double value) {
+  ctx_.metrics.push_back({name, kSummaryStep, value, now_unix_ms()});
+}
+
+namespace {
+
+std::string store_blob(TaskContext& ctx, std::string_view bytes, const std::string& what) {
+  Result<BlobInfo> info = ctx.cas->put(bytes);
+  if (!info.ok()) throw TaskError("storing " + what + " of " + ctx.pathspec() + ": " + info.status().to_string());
+  return info->digest;
+}
+
+void add_media(TaskContext& ctx, MediaRecord m) {
+  m.time_ms = now_unix_ms();
+  Status s = ctx.md->add_media(ctx.flow, ctx.run_id, ctx.task_id, m);
+  if (!s.ok()) throw TaskError("recording " + m.kind + " '" + m.name + "' of " + ctx.pathspec() + ": " + s.to_string());
+}
+
+}  // namespace
+
+void Task::log_image(const std::string& name, const TrackedImage& image, int64_t step) {
+  if (image.encoded.empty()) throw TaskError("log_image '" + name + "': no image bytes");
+  add_media(ctx_, {name, "image", step, store_blob(ctx_, image.encoded, "image '" + name + "'"),
+                   describe_image(image), 0});
+}
+
+void Task::log_table(const std::string& name, const TrackedTable& table, int64_t step) {
+  Json rows = Json::array();
+  for (const auto& row : table.rows) {
+    if (row.size() != table.columns.size()) {
+      throw TaskError("log_table '" + name + "': a row has " + std::to_string(row.size()) +
+                      " cells for " + std::to_string(table.columns.size()) + " columns");
+    }
+    Json cells = Json::array();
+    for (const auto& cell : row) {
+      if (const double* d = std::get_if<double>(&cell)) {
+        cells.push_back(*d);
+      } else if (const std::string* str = std::get_if<std::string>(&cell)) {
+        cells.push_back(*str);
+      } else {
+        const TrackedImage& im = std::get<TrackedImage>(cell);
+        Json j = describe_image(im);
+        j["image"] = store_blob(ctx_, im.encoded, "image in table '" + name + "'");
+        cells.push_back(j);
+      }
+    }
+    rows.push_back(std::move(cells));
+  }
+  const Json doc = {{"columns", table.columns}, {"rows", rows}};
+  const std::string text = doc.dump();
+  add_media(ctx_, {name, "table", step, store_blob(ctx_, text, "table '" + name + "'"),
+                   {{"columns", table.columns}, {"rows", table.rows.size()}}, 0});
+}
+
 const std::string& Task::flow_name() const { return ctx_.flow; }
 int64_t Task::run_id() const { return ctx_.run_id; }
 const std::string& Task::step_name() const { return ctx_.step; }

@@ -14,7 +14,7 @@
 namespace trellis {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;  // 2: media table
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS runs(
@@ -46,6 +46,11 @@ CREATE TABLE IF NOT EXISTS metrics(
   flow TEXT NOT NULL, run_id INTEGER NOT NULL, task_id INTEGER NOT NULL, name TEXT NOT NULL,
   step INTEGER NOT NULL, value REAL NOT NULL, time_ms INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS metrics_by_task ON metrics(flow, run_id, task_id);
+CREATE TABLE IF NOT EXISTS media(
+  flow TEXT NOT NULL, run_id INTEGER NOT NULL, task_id INTEGER NOT NULL, name TEXT NOT NULL,
+  kind TEXT NOT NULL, step INTEGER NOT NULL, digest TEXT NOT NULL, meta TEXT NOT NULL,
+  time_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS media_by_task ON media(flow, run_id, task_id);
 CREATE TABLE IF NOT EXISTS aliases(
   alias TEXT PRIMARY KEY, value TEXT NOT NULL, updated_ms INTEGER NOT NULL);
 )sql";
@@ -391,6 +396,29 @@ class SqliteStore final : public MetadataStore {
     std::vector<MetricPoint> out;
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) out.push_back({s.str(0), s.i64(1), s.f64(2), s.i64(3)});
+    if (rc != SQLITE_DONE) return s.error(rc);
+    return out;
+  }
+
+  Status add_media(std::string_view flow, int64_t run_id, int64_t task_id,
+                   const MediaRecord& m) override {
+    Stmt s(db_, "INSERT INTO media(flow, run_id, task_id, name, kind, step, digest, meta, time_ms) "
+                "VALUES(?,?,?,?,?,?,?,?,?)");
+    s.bind(flow).bind(run_id).bind(task_id).bind(m.name).bind(m.kind).bind(m.step).bind(m.digest)
+        .bind(m.meta.dump()).bind(m.time_ms);
+    return s.run();
+  }
+
+  Result<std::vector<MediaRecord>> list_media(std::string_view flow, int64_t run_id,
+                                              int64_t task_id) override {
+    Stmt s(db_, "SELECT name, kind, step, digest, meta, time_ms FROM media WHERE flow = ? AND "
+                "run_id = ? AND task_id = ? ORDER BY rowid");
+    s.bind(flow).bind(run_id).bind(task_id);
+    std::vector<MediaRecord> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      out.push_back({s.str(0), s.str(1), s.i64(2), s.str(3), s.json(4), s.i64(5)});
+    }
     if (rc != SQLITE_DONE) return s.error(rc);
     return out;
   }

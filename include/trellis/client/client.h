@@ -61,6 +61,9 @@ class Client {
   // Output of one attempt (-1: the last one), following clones to their origin.
   Result<std::string> logs(const TaskRecord& task, int attempt = -1);
   Result<std::vector<MetricPoint>> metrics(const TaskRecord& task);
+  Result<std::vector<MediaRecord>> media(const TaskRecord& task);
+  // Bytes of a blob named by a media record or table cell (image, table JSON).
+  Result<std::string> blob(const std::string& digest) { return cas_->get(digest); }
 
   // Resolves Flow/run[/step[/task]] to records; run "latest" is the newest run.
   Result<RunRecord> resolve_run(const Pathspec& p);

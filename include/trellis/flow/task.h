@@ -13,6 +13,7 @@
 
 #include "trellis/flow/codec.h"
 #include "trellis/metadata/metadata_store.h"
+#include "trellis/tracking/media.h"
 
 namespace trellis {
 
@@ -84,8 +85,14 @@ class Task {
   void merge_artifacts(const std::set<std::string>& exclude = {});
 
   // Tracking: a scalar per step (buffered, written when the task finishes or
-  // every few thousand points).
+  // every few thousand points; cheap enough to call every iteration).
   void log(const std::string& name, double value, int64_t step);
+  // One headline value of the task (the run report and `trellis metrics` show it).
+  void summary(const std::string& name, double value);
+  // An image with boxes, or a table whose cells may be images; stored at once.
+  // Throws TaskError when storing fails.
+  void log_image(const std::string& name, const TrackedImage& image, int64_t step = 0);
+  void log_table(const std::string& name, const TrackedTable& table, int64_t step = 0);
 
   const std::string& flow_name() const;
   int64_t run_id() const;

@@ -72,6 +72,18 @@ struct ArtifactRecord {
   uint64_t size = 0;  // serialized bytes
 };
 
+// An image or table a task tracked (docs/formats/tracking.md).
+struct MediaRecord {
+  std::string name;
+  std::string kind;     // "image" | "table"
+  int64_t step = 0;
+  std::string digest;   // image bytes, or the table's JSON
+  Json meta = Json::object();  // images: format, size, boxes, caption
+  int64_t time_ms = 0;
+};
+
+inline constexpr int64_t kSummaryStep = -1;
+
 struct MetricPoint {
   std::string name;
   int64_t step = 0;
@@ -120,11 +132,18 @@ class MetadataStore {
   virtual Status add_tag(std::string_view flow, int64_t run_id, std::string_view tag) = 0;
   virtual Status remove_tag(std::string_view flow, int64_t run_id, std::string_view tag) = 0;
 
-  // Scalar metrics logged by a task (tracking); appended in batches.
+  // Scalar metrics logged by a task (tracking); appended in batches. Summary
+  // values (t.summary) are points with step kSummaryStep.
   virtual Status add_metrics(std::string_view flow, int64_t run_id, int64_t task_id,
                              const std::vector<MetricPoint>& points) = 0;
   virtual Result<std::vector<MetricPoint>> list_metrics(std::string_view flow, int64_t run_id,
                                                         int64_t task_id) = 0;
+
+  virtual Status add_media(std::string_view flow, int64_t run_id, int64_t task_id,
+                           const MediaRecord& media) = 0;
+  // In the order they were added.
+  virtual Result<std::vector<MediaRecord>> list_media(std::string_view flow, int64_t run_id,
+                                                      int64_t task_id) = 0;
 
   // Model/alias registry entries ("plant/production" -> artifact pathspec + info).
   virtual Status set_alias(std::string_view alias, const Json& value) = 0;
