@@ -1,5 +1,6 @@
 // End-to-end: the `trellis` CLI reading back what example flows stored.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -8,6 +9,8 @@
 #include "testing/temp_dir.h"
 #include "trellis/core/fs.h"
 #include "trellis/core/ndarray.h"
+#include "trellis/metadata/metadata_store.h"
+#include "trellis/tracking/tensorboard.h"
 
 namespace trellis {
 namespace {
@@ -18,7 +21,8 @@ class CliE2E : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new test::TempDir();
-    for (const char* cmd : {"linear run", "foreach run --width 3", "artifacts run --mb 1"}) {
+    for (const char* cmd : {"linear run", "foreach run --width 3", "artifacts run --mb 1",
+                            "tracking run"}) {
       auto r = run_command(test::build_path("flows/") + cmd + " --root " + dir_->path());
       ASSERT_EQ(r.exit_code, 0) << r.output;
     }
@@ -93,6 +97,49 @@ TEST_F(CliE2E, LogsAndTags) {
   auto again = trellis("tag remove Linear/1 golden");
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_NE(again.output.find("has no tag 'golden'"), std::string::npos);
+}
+
+TEST_F(CliE2E, MetricsReportAndTensorBoardExport) {
+  auto metrics = trellis("metrics Tracking/1/train --json");
+  ASSERT_EQ(metrics.exit_code, 0) << metrics.output;
+  auto j = Json::parse(metrics.output);
+  EXPECT_EQ(j["loss"].size(), 20u);
+  EXPECT_EQ(j["final_loss"][0][0], kSummaryStep);
+
+  const std::string html_path = dir_->file("report.html");
+  auto report = trellis("report Tracking/1 -o " + html_path);
+  ASSERT_EQ(report.exit_code, 0) << report.output;
+  auto html = read_file(html_path);
+  ASSERT_TRUE(html.ok());
+  for (const char* needle : {"Tracking / run 1", "train · loss", "qualitative", "Apple rust leaf",
+                             "data:image/png;base64,"}) {
+    EXPECT_NE(html->find(needle), std::string::npos) << needle;
+  }
+  // A real browser renders it (headless Chromium, when installed).
+  if (::access("/usr/bin/chromium", X_OK) == 0) {
+    const std::string png = dir_->file("report.png");
+    auto shot = run_command(
+        "timeout 120 /usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-quic "
+        "--no-first-run --disable-background-networking --disable-component-update --disable-sync "
+        "--user-data-dir=" + dir_->file("chromium") + " --window-size=1280,1600 --screenshot=" + png +
+        " file://" + html_path);
+    auto bytes = read_file(png);
+    ASSERT_TRUE(bytes.ok()) << shot.output;
+    EXPECT_GT(bytes->size(), 20000u) << "a blank page compresses to almost nothing";
+  }
+
+  const std::string tb = dir_->file("tb");
+  auto exported = trellis("export-tensorboard Tracking/1 " + tb);
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  int files = 0;
+  for (auto& e : std::filesystem::recursive_directory_iterator(tb)) {
+    if (!e.is_regular_file()) continue;
+    ++files;
+    auto records = read_tfrecords(*read_file(e.path().string()));
+    ASSERT_TRUE(records.ok()) << records.status().to_string();
+    EXPECT_GE(records->size(), 2u);
+  }
+  EXPECT_EQ(files, 2);  // train (scalars) and evaluate (images, summaries)
 }
 
 TEST_F(CliE2E, CorruptBlobIsReportedNotReturned) {

@@ -17,6 +17,8 @@
 #include "trellis/client/client.h"
 #include "trellis/core/clock.h"
 #include "trellis/core/fs.h"
+#include "trellis/tracking/report.h"
+#include "trellis/tracking/tensorboard.h"
 
 namespace trellis {
 namespace {
@@ -38,7 +40,9 @@ int usage(std::FILE* out) {
       "  get PATHSPEC/ARTIFACT         an artifact's value (JSON), or --out FILE for its bytes\n"
       "  logs PATHSPEC [--attempt N]   what a task printed\n"
       "  metrics PATHSPEC              scalars a task logged\n"
-      "  tag add|remove|list FLOW/RUN [TAG]\n\n"
+      "  tag add|remove|list FLOW/RUN [TAG]\n"
+      "  report FLOW/RUN [-o FILE]      a self-contained HTML report of a run\n"
+      "  export-tensorboard FLOW/RUN DIR   scalars and images as TensorBoard event files\n\n"
       "PATHSPEC is Flow[/run[/step[/task]]]; run may be 'latest'.\n"
       "Other commands run trellis-<command> (trellis data, trellis train, trellis serve).\n"
       "The store is --root DIR, else $TRELLIS_ROOT, else ./.trellis.\n");
@@ -314,6 +318,39 @@ int cmd_tag(Client& c, const Cli& cli) {
   return s.ok() ? 0 : fail(s);
 }
 
+int cmd_report(Client& c, const Cli& cli) {
+  if (cli.args.size() != 1) return usage(stderr);
+  auto p = Pathspec::parse(cli.args[0]);
+  if (!p.ok()) return fail(p.status());
+  auto run = c.resolve_run(*p);
+  if (!run.ok()) return fail(run.status());
+  auto html = render_run_report(c, *run);
+  if (!html.ok()) return fail(html.status());
+  std::string out = cli.options.count("o") ? cli.options.at("o") : "";
+  if (out.empty()) out = run->flow + "-" + std::to_string(run->run_id) + "-report.html";
+  if (out == "-") {
+    std::fwrite(html->data(), 1, html->size(), stdout);
+    return 0;
+  }
+  Status s = atomic_write_file(out, *html);
+  if (!s.ok()) return fail(s);
+  std::printf("%s\n", std::filesystem::absolute(out).c_str());
+  return 0;
+}
+
+int cmd_export_tensorboard(Client& c, const Cli& cli) {
+  if (cli.args.size() != 2) return usage(stderr);
+  auto p = Pathspec::parse(cli.args[0]);
+  if (!p.ok()) return fail(p.status());
+  auto run = c.resolve_run(*p);
+  if (!run.ok()) return fail(run.status());
+  auto files = export_tensorboard(c, *run, cli.args[1]);
+  if (!files.ok()) return fail(files.status());
+  std::printf("wrote %d event file(s) under %s (tensorboard --logdir %s)\n", *files,
+              cli.args[1].c_str(), cli.args[1].c_str());
+  return 0;
+}
+
 // git-style: `trellis NAME args` runs trellis-NAME from this folder or PATH.
 int run_external(const std::string& name, int argc, char** argv, int first) {
   const std::string exe = "trellis-" + name;
@@ -362,13 +399,16 @@ int main(int argc, char** argv) {
   if (i >= argc) return usage(stderr);
   const std::string command = argv[i++];
   if (command == "help" || command == "--help" || command == "-h") return usage(stdout);
-  static const std::set<std::string> kBuiltIn = {"flows", "runs", "show", "get", "logs", "metrics", "tag"};
+  static const std::set<std::string> kBuiltIn = {"flows", "runs", "show", "get", "logs", "metrics",
+                                                 "tag", "report", "export-tensorboard"};
   if (!kBuiltIn.count(command)) return run_external(command, argc, argv, i);
 
   Cli cli;
   for (; i < argc; ++i) {
     std::string a = argv[i];
-    if (a.rfind("--", 0) == 0) {
+    if (a == "-o" && i + 1 < argc) {
+      cli.options["o"] = argv[++i];
+    } else if (a.rfind("--", 0) == 0) {
       std::string name = a.substr(2), value;
       if (auto eq = name.find('='); eq != std::string::npos) {
         cli.options[name.substr(0, eq)] = name.substr(eq + 1);
@@ -394,5 +434,7 @@ int main(int argc, char** argv) {
   if (command == "get") return cmd_get(c, cli);
   if (command == "logs") return cmd_logs(c, cli);
   if (command == "metrics") return cmd_metrics(c, cli);
+  if (command == "report") return cmd_report(c, cli);
+  if (command == "export-tensorboard") return cmd_export_tensorboard(c, cli);
   return cmd_tag(c, cli);
 }
