@@ -249,6 +249,25 @@ TEST_F(FlowE2E, OrchestratorKilledWithSigkillThenResumed) {
   EXPECT_EQ(c->get(*end, Key<std::vector<std::string>>{"visited"})->size(), 5u);
 }
 
+TEST_F(FlowE2E, CheckpointsCarryALongStepAcrossRetryAndResume) {
+  // Retry: attempt 0 dies after epoch 2, attempt 1 continues at epoch 3.
+  auto retried = flow("checkpointed", "run --epochs 4 --die-after 2");
+  ASSERT_EQ(retried.exit_code, 0) << retried.output;
+  auto c = client();
+  auto t = c->task(*c->run("Checkpointed", 1), "train");
+  EXPECT_EQ(*c->get(*t, Key<std::vector<int64_t>>{"epochs_run_here"}), (std::vector<int64_t>{3, 4}));
+  // Resume: both attempts are killed (after epochs 1 and 2), the run fails; the
+  // rerun in the resumed run continues from the last checkpoint, at epoch 3.
+  auto killed = flow("checkpointed", "run --epochs 4 --die-after 1 --die-attempts 2");
+  ASSERT_EQ(killed.exit_code, 1) << killed.output;
+  EXPECT_NE(killed.output.find("signal 9"), std::string::npos) << killed.output;
+  auto resumed = resume("checkpointed", "--origin-run-id 2");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  auto t3 = c->task(*c->run("Checkpointed", 3), "train");
+  EXPECT_EQ(t3->resumed_from, "Checkpointed/2/train/2");
+  EXPECT_EQ(*c->get(*t3, Key<std::vector<int64_t>>{"epochs_run_here"}), (std::vector<int64_t>{3, 4}));
+}
+
 TEST_F(FlowE2E, TwoRunsAtOnceDoNotMix) {
   const std::string base = test::build_path("flows/foreach") + " run --root " + dir_.path();
   auto r = run_command("(" + base + " --width 6 > " + dir_.file("a.txt") + " 2>&1 & " + base +

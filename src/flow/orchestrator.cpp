@@ -99,7 +99,10 @@ class Orchestrator {
       return false;
     }
     for (auto& t : *tasks) {
-      if (t.status == TaskStatus::kDone) origin_done_[instance_key(t.step, t.foreach_stack)] = t;
+      const std::string key = instance_key(t.step, t.foreach_stack);
+      origin_any_[key] = flow_.name() + "/" + std::to_string(o_.origin_run_id) + "/" + t.step +
+                         "/" + std::to_string(t.task_id);
+      if (t.status == TaskStatus::kDone) origin_done_[key] = t;
     }
     return true;
   }
@@ -124,6 +127,7 @@ class Orchestrator {
       on_done(*cloned);
       return;
     }
+    if (auto it = origin_any_.find(key); it != origin_any_.end()) rec.resumed_from = it->second;
     if (Status s = md_.create_task(rec); !s.ok()) {
       fail_run("cannot record task " + pathspec(in) + ": " + s.to_string());
       return;
@@ -427,6 +431,7 @@ class Orchestrator {
   std::map<int64_t, int64_t> attempt_started_;
   std::deque<std::string> queue_;
   std::map<std::string, TaskRecord> origin_done_;
+  std::map<std::string, std::string> origin_any_;  // key -> origin pathspec, done or not
   std::map<std::string, int64_t> join_arrivals_;  // join instance -> parents done so far
   bool failing_ = false;
   bool interrupted_ = false;

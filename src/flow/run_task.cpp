@@ -57,6 +57,7 @@ int run_task(Flow& flow, const GraphInfo& graph, const StepCommand& cmd, Content
     if (run->params.contains(p.name)) *p.value = run->params[p.name];
   }
   ctx.foreach_stack = task->foreach_stack;
+  ctx.resumed_from = task->resumed_from;
   if (!ctx.foreach_stack.empty()) {
     const std::string split = ctx.foreach_stack.back()["step"].get<std::string>();
     if (const StepSpec* s = flow.find(split)) ctx.foreach_key = s->foreach_key;

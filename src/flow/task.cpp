@@ -131,6 +131,46 @@ void Task::log(const std::string& name, double value, int64_t step) {
   if (ctx_.metrics.size() >= 4096) ctx_.flush_metrics();
 }
 
+void Task::save_checkpoint_encoded(const std::string& name, const Encoded& e,
+                                   const std::string& codec, const std::string& type) {
+  std::vector<std::string_view> parts;
+  if (!e.owned.empty()) parts.push_back(e.owned);
+  if (!e.borrowed.empty()) parts.push_back(e.borrowed);
+  Result<BlobInfo> info = ctx_.cas->put(parts);
+  Status s = info.status();
+  if (s.ok()) {
+    s = ctx_.md->save_checkpoint(ctx_.flow, ctx_.run_id, ctx_.task_id,
+                                 {name, info->digest, codec, type, info->size});
+  }
+  if (!s.ok()) throw TaskError("saving checkpoint '" + name + "' of " + ctx_.pathspec() + ": " + s.to_string());
+}
+
+std::optional<std::string> Task::load_checkpoint_bytes(const std::string& name) const {
+  // This task (earlier attempts), then the chain of tasks it was resumed from.
+  std::string flow = ctx_.flow;
+  int64_t run = ctx_.run_id, task = ctx_.task_id;
+  std::string next = ctx_.resumed_from;
+  for (int depth = 0; depth < 64; ++depth) {
+    Result<std::vector<ArtifactRecord>> cps = ctx_.md->list_checkpoints(flow, run, task);
+    if (!cps.ok()) throw TaskError("reading checkpoints: " + cps.status().to_string());
+    for (const auto& c : *cps) {
+      if (c.name != name) continue;
+      Result<std::string> bytes = ctx_.cas->get(c.digest);
+      if (!bytes.ok()) throw TaskError("checkpoint '" + name + "': " + bytes.status().to_string());
+      return std::move(bytes).value();
+    }
+    // next = "Flow/run/step/task"
+    const auto a = next.find('/'), b = next.find('/', a + 1), c = next.rfind('/');
+    if (next.empty() || a == std::string::npos || b == std::string::npos || c <= b) return std::nullopt;
+    run = std::stoll(next.substr(a + 1, b - a - 1));
+    task = std::stoll(next.substr(c + 1));
+    Result<TaskRecord> rec = ctx_.md->get_task(flow, run, task);
+    if (!rec.ok()) return std::nullopt;
+    next = rec->resumed_from;
+  }
+  return std::nullopt;
+}
+
 void Task::summary(const std::string& name, double value) {
   ctx_.metrics.push_back({name, kSummaryStep, value, now_unix_ms()});
 }

@@ -27,6 +27,7 @@ class TaskContext {
   int attempt = 0;
   Json params;
   Json foreach_stack = Json::array();
+  std::string resumed_from;  // origin task's pathspec when this task reruns one
   std::string foreach_key;  // artifact of the innermost foreach split, for input()
   ContentStore* cas = nullptr;
   MetadataStore* md = nullptr;

@@ -14,7 +14,7 @@
 namespace trellis {
 namespace {
 
-constexpr int kSchemaVersion = 2;  // 2: media table
+constexpr int kSchemaVersion = 3;  // 2: media table, 3: checkpoints, tasks.resumed_from
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS runs(
@@ -28,8 +28,12 @@ CREATE TABLE IF NOT EXISTS tasks(
   status TEXT NOT NULL, foreach_stack TEXT NOT NULL, inputs TEXT NOT NULL,
   foreach_count INTEGER NOT NULL DEFAULT -1, created_ms INTEGER NOT NULL,
   started_ms INTEGER NOT NULL DEFAULT 0, finished_ms INTEGER NOT NULL DEFAULT 0,
-  cloned_from TEXT NOT NULL DEFAULT '',
+  cloned_from TEXT NOT NULL DEFAULT '', resumed_from TEXT NOT NULL DEFAULT '',
   PRIMARY KEY(flow, run_id, task_id));
+CREATE TABLE IF NOT EXISTS checkpoints(
+  flow TEXT NOT NULL, run_id INTEGER NOT NULL, task_id INTEGER NOT NULL, name TEXT NOT NULL,
+  digest TEXT NOT NULL, codec TEXT NOT NULL, type TEXT NOT NULL, size INTEGER NOT NULL,
+  PRIMARY KEY(flow, run_id, task_id, name));
 CREATE TABLE IF NOT EXISTS attempts(
   flow TEXT NOT NULL, run_id INTEGER NOT NULL, task_id INTEGER NOT NULL, attempt INTEGER NOT NULL,
   started_ms INTEGER NOT NULL, finished_ms INTEGER NOT NULL, ok INTEGER NOT NULL,
@@ -60,7 +64,7 @@ const std::string kSelectRun =
     "host, orchestrator_pid FROM runs";
 const std::string kSelectTask =
     "SELECT t.flow, t.run_id, t.task_id, t.step, t.status, t.foreach_stack, t.inputs, "
-    "t.foreach_count, t.created_ms, t.started_ms, t.finished_ms, t.cloned_from, "
+    "t.foreach_count, t.created_ms, t.started_ms, t.finished_ms, t.cloned_from, t.resumed_from, "
     "(SELECT COUNT(*) FROM attempts a WHERE a.flow = t.flow AND a.run_id = t.run_id AND "
     "a.task_id = t.task_id) FROM tasks t";
 
@@ -160,9 +164,18 @@ class SqliteStore final : public MetadataStore {
     Stmt v(db_, "PRAGMA user_version");
     const int rc = v.step();
     if (rc != SQLITE_ROW) return v.error(rc);
-    if (v.i64(0) == kSchemaVersion) return {};
+    const int64_t version = v.i64(0);
+    if (version == kSchemaVersion) return {};
+    if (version > kSchemaVersion) {
+      return invalid_argument("metadata schema " + std::to_string(version) +
+                              " is newer than this trellis understands (" +
+                              std::to_string(kSchemaVersion) + ")");
+    }
     TRELLIS_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
     Status s = exec(kSchema);
+    if (s.ok() && version >= 1 && version < 3) {
+      s = exec("ALTER TABLE tasks ADD COLUMN resumed_from TEXT NOT NULL DEFAULT ''");
+    }
     if (s.ok()) s = exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
     if (!s.ok()) {
       (void)exec("ROLLBACK");
@@ -232,11 +245,12 @@ class SqliteStore final : public MetadataStore {
   Status create_task(const TaskRecord& t) override {
     Stmt s(db_,
            "INSERT INTO tasks(flow, run_id, task_id, step, status, foreach_stack, inputs, "
-           "foreach_count, created_ms, started_ms, finished_ms, cloned_from) "
-           "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
+           "foreach_count, created_ms, started_ms, finished_ms, cloned_from, resumed_from) "
+           "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
     s.bind(t.flow).bind(t.run_id).bind(t.task_id).bind(t.step).bind(to_string(t.status))
         .bind(t.foreach_stack.dump()).bind(t.inputs.dump()).bind(t.foreach_count)
-        .bind(t.created_ms).bind(t.started_ms).bind(t.finished_ms).bind(t.cloned_from);
+        .bind(t.created_ms).bind(t.started_ms).bind(t.finished_ms).bind(t.cloned_from)
+        .bind(t.resumed_from);
     return s.run().with_context(pathspec(t.flow, t.run_id, t.task_id));
   }
 
@@ -341,11 +355,31 @@ class SqliteStore final : public MetadataStore {
     return out;
   }
 
+  Status save_checkpoint(std::string_view flow, int64_t run_id, int64_t task_id,
+                         const ArtifactRecord& a) override {
+    Stmt s(db_,
+           "INSERT OR REPLACE INTO checkpoints(flow, run_id, task_id, name, digest, codec, type, "
+           "size) VALUES(?,?,?,?,?,?,?,?)");
+    s.bind(flow).bind(run_id).bind(task_id).bind(a.name).bind(a.digest).bind(a.codec)
+        .bind(a.type).bind(static_cast<int64_t>(a.size));
+    return s.run();
+  }
+
+  Result<std::vector<ArtifactRecord>> list_checkpoints(std::string_view flow, int64_t run_id,
+                                                       int64_t task_id) override {
+    return list_records("checkpoints", flow, run_id, task_id);
+  }
+
   Result<std::vector<ArtifactRecord>> list_artifacts(std::string_view flow, int64_t run_id,
                                                      int64_t task_id) override {
+    return list_records("artifacts", flow, run_id, task_id);
+  }
+
+  Result<std::vector<ArtifactRecord>> list_records(const std::string& table, std::string_view flow,
+                                                   int64_t run_id, int64_t task_id) {
     Stmt s(db_,
-           "SELECT name, digest, codec, type, size FROM artifacts WHERE flow = ? AND run_id = ? "
-           "AND task_id = ? ORDER BY name");
+           "SELECT name, digest, codec, type, size FROM " + table + " WHERE flow = ? AND "
+           "run_id = ? AND task_id = ? ORDER BY name");
     s.bind(flow).bind(run_id).bind(task_id);
     std::vector<ArtifactRecord> out;
     int rc;
@@ -474,7 +508,8 @@ class SqliteStore final : public MetadataStore {
     t.started_ms = s.i64(9);
     t.finished_ms = s.i64(10);
     t.cloned_from = s.str(11);
-    t.attempts = static_cast<int>(s.i64(12));
+    t.resumed_from = s.str(12);
+    t.attempts = static_cast<int>(s.i64(13));
     return t;
   }
 

@@ -66,6 +66,22 @@ class Task {
   bool has(const std::string& name) const;
   std::vector<std::string> artifact_names() const;
 
+  // Checkpoints for long steps: saved durably at once (not at the task's end),
+  // so when this task is retried, or rerun by `resume` after a crash or kill,
+  // load_checkpoint returns the last value saved by the earlier attempt (this
+  // run first, then the run it resumes). nullopt when there is none.
+  template <typename T> void save_checkpoint(const Key<T>& key, const std::type_identity_t<T>& value) {
+    Encoded e = Codec<T>::encode(value);
+    save_checkpoint_encoded(key.name, e, Codec<T>::name(), Codec<T>::type_name());
+  }
+  template <typename T> std::optional<T> load_checkpoint(const Key<T>& key) const {
+    std::optional<std::string> bytes = load_checkpoint_bytes(key.name);
+    if (!bytes) return std::nullopt;
+    Result<T> v = Codec<T>::decode(std::move(*bytes));
+    if (!v.ok()) throw TaskError("checkpoint '" + key.name + "': " + v.status().message());
+    return std::move(v).value();
+  }
+
   // Inside a foreach: this task's item (element `index()` of the split's array).
   template <typename T> T input() const {
     try {
@@ -106,6 +122,9 @@ class Task {
   void put_encoded(const std::string& name, const Encoded& e, const std::string& codec,
                    const std::string& type);
   std::string get_bytes(const std::string& name) const;
+  void save_checkpoint_encoded(const std::string& name, const Encoded& e, const std::string& codec,
+                               const std::string& type);
+  std::optional<std::string> load_checkpoint_bytes(const std::string& name) const;
   const Json& input_json() const;
   TaskContext& ctx_;
 };

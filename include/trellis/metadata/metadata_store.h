@@ -48,6 +48,8 @@ struct TaskRecord {
   int64_t foreach_count = -1;          // items of a foreach split task, -1 otherwise
   int64_t created_ms = 0, started_ms = 0, finished_ms = 0;
   std::string cloned_from;             // pathspec of the origin task when cloned by resume
+  std::string resumed_from;            // resume: pathspec of the origin's task with the same
+                                       // step and foreach position that is rerun here
   int attempts = 0;
 };
 
@@ -125,6 +127,15 @@ class MetadataStore {
   virtual Status record_attempt(const AttemptRecord& attempt) = 0;  // insert or replace
   virtual Result<std::vector<AttemptRecord>> list_attempts(std::string_view flow, int64_t run_id,
                                                            int64_t task_id) = 0;
+
+  // Checkpoints: artifacts a task saves while it runs, recorded at once (not
+  // at its done record), so a later attempt or a resumed run continues from
+  // them. One row per (task, name); saving again replaces it.
+  virtual Status save_checkpoint(std::string_view flow, int64_t run_id, int64_t task_id,
+                                 const ArtifactRecord& checkpoint) = 0;
+  virtual Result<std::vector<ArtifactRecord>> list_checkpoints(std::string_view flow,
+                                                               int64_t run_id,
+                                                               int64_t task_id) = 0;
 
   virtual Result<std::vector<ArtifactRecord>> list_artifacts(std::string_view flow,
                                                              int64_t run_id, int64_t task_id) = 0;
