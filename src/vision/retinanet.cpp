@@ -246,13 +246,18 @@ RetinaNetImpl::RetinaNetImpl(RetinaNetOptions options) : options_(std::move(opti
   backbone = register_module("backbone", Backbone(options_.backbone, options_.fpn_channels));
   head = register_module("head", RetinaHead(options_.fpn_channels, 9, options_.num_classes,
                                             options_.head_convs, options_.prior_probability));
-  mean_ = register_buffer("pixel_mean", torch::tensor({0.485f, 0.456f, 0.406f}).view({1, 3, 1, 1}));
-  std_ = register_buffer("pixel_std", torch::tensor({0.229f, 0.224f, 0.225f}).view({1, 3, 1, 1}));
+  // Not buffers: torchvision's state_dict has no such keys; moved lazily in forward().
+  mean_ = torch::tensor({0.485f, 0.456f, 0.406f}).view({1, 3, 1, 1});
+  std_ = torch::tensor({0.229f, 0.224f, 0.225f}).view({1, 3, 1, 1});
 }
 
 RawOutputs RetinaNetImpl::forward(const torch::Tensor& images) {
   TORCH_CHECK(images.dim() == 4 && images.size(1) == 3,
               "RetinaNet expects images [N, 3, H, W], got ", images.sizes());
+  if (mean_.device() != images.device() || mean_.dtype() != images.dtype()) {
+    mean_ = mean_.to(images.device(), images.scalar_type());
+    std_ = std_.to(images.device(), images.scalar_type());
+  }
   auto x = (images - mean_) / std_;
   auto feats = backbone->forward(x);
   RawOutputs out;

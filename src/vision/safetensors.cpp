@@ -125,15 +125,12 @@ Result<SafeTensors> decode_safetensors(std::string_view bytes) {
   return st;
 }
 
-Status write_safetensors_file(const std::string& path, const SafeTensors& st) {
-  auto bytes = encode_safetensors(st);
-  if (!bytes.ok()) return bytes.status().with_context(path);
-  // Temp file + rename: a reader never sees a half-written checkpoint.
+Status write_file_atomic(const std::string& path, std::string_view bytes) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) return io_error(tmp + ": cannot open for writing");
-    out.write(bytes->data(), static_cast<std::streamsize>(bytes->size()));
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     out.flush();
     if (!out) return io_error(tmp + ": write failed");
   }
@@ -143,7 +140,7 @@ Status write_safetensors_file(const std::string& path, const SafeTensors& st) {
   return {};
 }
 
-Result<SafeTensors> read_safetensors_file(const std::string& path) {
+Result<std::string> read_file_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return std::filesystem::exists(path) ? io_error(path + ": cannot open for reading")
@@ -151,7 +148,20 @@ Result<SafeTensors> read_safetensors_file(const std::string& path) {
   }
   std::ostringstream ss;
   ss << in.rdbuf();
-  auto st = decode_safetensors(ss.str());
+  if (in.bad()) return io_error(path + ": read failed");
+  return ss.str();
+}
+
+Status write_safetensors_file(const std::string& path, const SafeTensors& st) {
+  auto bytes = encode_safetensors(st);
+  if (!bytes.ok()) return bytes.status().with_context(path);
+  return write_file_atomic(path, *bytes);
+}
+
+Result<SafeTensors> read_safetensors_file(const std::string& path) {
+  auto bytes = read_file_bytes(path);
+  if (!bytes.ok()) return bytes.status();
+  auto st = decode_safetensors(*bytes);
   if (!st.ok()) return st.status().with_context(path);
   return st;
 }

@@ -2,16 +2,22 @@
 # Included by src/vision/CMakeLists.txt. Torch appears only in the few .cpp files that need it.
 find_package(Torch REQUIRED)
 find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs)
+set(_vm ${CMAKE_CURRENT_LIST_DIR})
 
-# Torch-free pieces (safetensors, config JSON) are usable by the engine without LibTorch.
+# Torch-free pieces (safetensors, checkpoint container, config JSON): the engine can read and
+# store checkpoints without linking LibTorch.
 trellis_add_library(trellis_vision_formats
-  SOURCES ${CMAKE_CURRENT_LIST_DIR}/safetensors.cpp
-          ${CMAKE_CURRENT_LIST_DIR}/train_config.cpp
+  SOURCES ${_vm}/safetensors.cpp ${_vm}/train_config.cpp ${_vm}/checkpoint.cpp
   DEPS trellis_core nlohmann_json::nlohmann_json)
 
+# The model, trainer and Detector facade. The simple COCO loader (simple_coco.cpp) stands in
+# for the vision-data readers until they land.
 trellis_add_library(trellis_vision_model
-  SOURCES ${CMAKE_CURRENT_LIST_DIR}/retinanet.cpp
-          ${CMAKE_CURRENT_LIST_DIR}/detection_ops.cpp
+  SOURCES ${_vm}/retinanet.cpp ${_vm}/detection_ops.cpp ${_vm}/model_io.cpp
+          ${_vm}/trainer.cpp ${_vm}/detector.cpp ${_vm}/simple_coco.cpp ${_vm}/simple_map.cpp
   DEPS trellis_vision_formats trellis_core
-  PRIVATE_DEPS ${TORCH_LIBRARIES} ${OpenCV_LIBS})
-target_include_directories(trellis_vision_model SYSTEM PUBLIC ${TORCH_INCLUDE_DIRS} ${OpenCV_INCLUDE_DIRS})
+  PRIVATE_DEPS nlohmann_json::nlohmann_json)
+# Torch and OpenCV are linked publicly (static library), their headers marked SYSTEM.
+target_link_libraries(trellis_vision_model PUBLIC ${TORCH_LIBRARIES} ${OpenCV_LIBS})
+target_include_directories(trellis_vision_model SYSTEM PUBLIC ${TORCH_INCLUDE_DIRS}
+                                                              ${OpenCV_INCLUDE_DIRS})

@@ -39,6 +39,11 @@ Result<std::string> encode_safetensors(const SafeTensors& st);
 // range, overlapping or non-contiguous data, size mismatch with dtype and shape).
 Result<SafeTensors> decode_safetensors(std::string_view bytes);
 
+// Byte-file helpers: temp file + rename, so a reader never sees half a file. Errors name the
+// path (kNotFound, kIoError).
+Status write_file_atomic(const std::string& path, std::string_view bytes);
+Result<std::string> read_file_bytes(const std::string& path);
+
 // File helpers: errors name the path (kNotFound, kIoError, kCorrupt).
 Status write_safetensors_file(const std::string& path, const SafeTensors& st);
 Result<SafeTensors> read_safetensors_file(const std::string& path);
