@@ -310,7 +310,9 @@ void fold(torch::nn::Conv2d& conv, torch::nn::BatchNorm2d& bn) {
   auto w = conv->weight * scale.view({-1, 1, 1, 1});
   auto b = bn->bias - bn->running_mean * scale;
   conv->weight.set_data(w);
-  conv->bias = conv->register_parameter("bias", b, /*requires_grad=*/false);
+  // A plain member, not a registered parameter (the name is taken by the empty bias): the fused
+  // model is for inference only and is never exported or moved afterwards.
+  conv->bias = b;
 }
 
 template <typename Block>

@@ -47,8 +47,8 @@ Result<std::unique_ptr<Detector>> Detector::load(std::string_view bytes,
   if (!s.ok()) return corrupt("checkpoint: " + s.message());
   impl->ckpt.tensors.clear();
   impl->model->eval();
-  if (options.fuse_batchnorm) fuse_batchnorm_for_inference(impl->model);
   impl->model->to(impl->device);
+  if (options.fuse_batchnorm) fuse_batchnorm_for_inference(impl->model);
   impl->channels_last = options.channels_last;
   if (options.channels_last) {
     torch::NoGradGuard no_grad;

@@ -201,8 +201,9 @@ torch::Tensor giou_loss(const torch::Tensor& pred, const torch::Tensor& gt);
 torch::Tensor batched_nms(const torch::Tensor& boxes, const torch::Tensor& scores,
                           const torch::Tensor& classes, float iou_thresh);
 
-// Folds each eval-mode BatchNorm into the preceding conv of a copy-free inference path:
-// returns nothing, mutates `model` so that BN layers become identity. Only for inference.
+// Folds every backbone BatchNorm (running statistics) into the conv before it; the BN layers are
+// skipped afterwards. Inference only: call after moving the model to its device, and never
+// export or train the fused model.
 void fuse_batchnorm_for_inference(RetinaNet& model);
 
 }  // namespace trellis::vision

@@ -21,3 +21,7 @@ trellis_add_library(trellis_vision_model
 target_link_libraries(trellis_vision_model PUBLIC ${TORCH_LIBRARIES} ${OpenCV_LIBS})
 target_include_directories(trellis_vision_model SYSTEM PUBLIC ${TORCH_INCLUDE_DIRS}
                                                               ${OpenCV_INCLUDE_DIRS})
+
+trellis_add_test(trellis_vision_model_tests LABEL unit
+  SOURCES ${_vm}/detection_ops_test.cpp ${_vm}/training_test.cpp
+  DEPS trellis_vision_model)

@@ -27,12 +27,12 @@ struct EpochStats {
 };
 
 struct TrainOptions {
-  std::string out_dir;            // "": write no files; else last.safetensors, best.safetensors,
+  std::string out_dir{};          // "": write no files; else last.safetensors, best.safetensors,
                                   // metrics.jsonl, config.json
-  std::string resume_checkpoint;  // checkpoint bytes to continue from; "" starts fresh
+  std::string resume_checkpoint{};  // checkpoint bytes to continue from; "" starts fresh
   int stop_after_epochs = 0;      // > 0: return after this many epochs of this call
-  std::function<void(const EpochStats&)> on_epoch;
-  std::function<void(int64_t iteration, double loss)> on_iteration;  // after each step
+  std::function<void(const EpochStats&)> on_epoch{};
+  std::function<void(int64_t iteration, double loss)> on_iteration{};  // after each step
 };
 
 struct TrainResult {
