@@ -25,3 +25,16 @@ target_include_directories(trellis_vision_model SYSTEM PUBLIC ${TORCH_INCLUDE_DI
 trellis_add_test(trellis_vision_model_tests LABEL unit
   SOURCES ${_vm}/detection_ops_test.cpp ${_vm}/training_test.cpp
   DEPS trellis_vision_model)
+
+add_executable(trellis-train ${_vm}/train_main.cpp)
+target_link_libraries(trellis-train PRIVATE trellis_vision_model CLI11::CLI11)
+target_include_directories(trellis-train PRIVATE ${PROJECT_SOURCE_DIR}/src)
+set_target_properties(trellis-train PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)
+trellis_warnings(trellis-train)
+
+add_executable(trellis-predict ${_vm}/predict_main.cpp)
+target_link_libraries(trellis-predict PRIVATE trellis_vision_model CLI11::CLI11
+                                              nlohmann_json::nlohmann_json)
+target_include_directories(trellis-predict PRIVATE ${PROJECT_SOURCE_DIR}/src)
+set_target_properties(trellis-predict PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)
+trellis_warnings(trellis-predict)
