@@ -61,12 +61,17 @@ int main(int argc, char** argv) {
   if (quiet) config.progress = false;
 
   namespace fs = std::filesystem;
-  const std::string images = (fs::path(data) / "images").string();
-  auto train = tv::read_coco_simple((fs::path(data) / "train.json").string(), images);
+  // File names are relative to DIR ("images/a.jpg") or to DIR/images ("a.jpg").
+  auto train = tv::read_coco_simple((fs::path(data) / "train.json").string(), data);
   if (!train.ok()) {
     std::fprintf(stderr, "trellis-train: %s\n", train.status().to_string().c_str());
     return 2;
   }
+  std::string images = data;
+  if (!train->images.empty() && !fs::exists(fs::path(data) / train->images[0].file_name)) {
+    images = (fs::path(data) / "images").string();
+  }
+  train->image_dir = images;
   tv::Dataset val;
   const auto test_json = fs::path(data) / "test.json";
   if (fs::exists(test_json)) {
