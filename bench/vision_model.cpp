@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "trellis/vision/runtime.h"
 #include "trellis/vision/safetensors.h"
 #include "vision/model_io.h"
 #include "vision/retinanet.h"
@@ -30,6 +31,7 @@ struct Args {
   bool channels_last_infer = true;
   bool fuse_bn = true;
   std::string dump_parity;
+  bool plain_malloc = false;
 };
 
 tv::RetinaNet make_model(const Args& a) {
@@ -170,9 +172,12 @@ int main(int argc, char** argv) {
   app.add_option("--channels-last-train", a.channels_last_train);
   app.add_option("--channels-last-infer", a.channels_last_infer);
   app.add_option("--fuse-bn", a.fuse_bn);
+  app.add_flag("--plain-malloc", a.plain_malloc, "keep glibc's default malloc thresholds");
   app.add_option("--dump-parity", a.dump_parity, "write weights, inputs and outputs here");
   CLI11_PARSE(app, argc, argv);
   at::set_num_threads(a.threads);
+  // As trellis-train and trellis-predict do; --plain-malloc measures without it.
+  if (!a.plain_malloc) tv::tune_cpu_allocator();
   if (!a.dump_parity.empty()) return dump_parity(a);
   if (!a.weights.empty()) {
     auto model = make_model(a);

@@ -8,6 +8,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "trellis/vision/detector.h"
+#include "trellis/vision/runtime.h"
 #include "trellis/vision/safetensors.h"
 #include "vision/simple_coco.h"
 
@@ -54,6 +55,7 @@ int main(int argc, char** argv) {
   app.add_option("--batch-size", batch, "images per forward pass");
   app.add_option("images", images, "image files")->required();
   CLI11_PARSE(app, argc, argv);
+  tv::tune_cpu_allocator();
 
   auto det = tv::Detector::load_file(model, {.device = device, .num_threads = threads});
   if (!det.ok()) {

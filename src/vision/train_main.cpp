@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "trellis/vision/runtime.h"
 #include "trellis/vision/safetensors.h"
 #include "trellis/vision/trainer.h"
 #include "vision/simple_coco.h"
@@ -34,6 +35,7 @@ int main(int argc, char** argv) {
   bool quiet = false;
   app.add_flag("--quiet", quiet, "no progress bar");
   CLI11_PARSE(app, argc, argv);
+  tv::tune_cpu_allocator();
 
   if (!config_path.empty()) {
     auto text = tv::read_file_bytes(config_path);

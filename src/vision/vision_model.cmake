@@ -15,6 +15,7 @@ trellis_add_library(trellis_vision_formats
 trellis_add_library(trellis_vision_model
   SOURCES ${_vm}/retinanet.cpp ${_vm}/detection_ops.cpp ${_vm}/model_io.cpp
           ${_vm}/trainer.cpp ${_vm}/detector.cpp ${_vm}/simple_coco.cpp ${_vm}/simple_map.cpp
+          ${_vm}/runtime.cpp
   DEPS trellis_vision_formats trellis_core
   PRIVATE_DEPS nlohmann_json::nlohmann_json)
 # Torch and OpenCV are linked publicly (static library), their headers marked SYSTEM.
