@@ -261,6 +261,8 @@ int run_or_resume(Flow& flow, const GraphInfo& g, const Args& a, bool resume) {
   OrchestratorOptions o;
   o.executable = self_exe_path();
   o.store_args = {"--root", stores->root, "--metadata", stores->metadata_url};
+  o.root = stores->root;
+  o.metadata_url = stores->metadata_url;
   if (a.options.count("root")) o.resume_hint_args += " --root " + a.options.at("root");
   if (a.options.count("metadata")) o.resume_hint_args += " --metadata " + a.options.at("metadata");
   o.tags = a.tags;

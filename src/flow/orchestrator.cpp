@@ -251,6 +251,9 @@ class Orchestrator {
     }
     job.env = s.env;
     job.env["TRELLIS_PATHSPEC"] = job.id;
+    // Steps that read other runs (a report, a model registry) find the store.
+    job.env["TRELLIS_ROOT"] = o_.root;
+    job.env["TRELLIS_METADATA"] = o_.metadata_url;
     job.timeout = in.catching ? std::chrono::milliseconds(0) : s.timeout;
     job.resources = s.resources;
     if (Status st = ex_.submit(job); !st.ok()) {

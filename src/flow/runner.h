@@ -29,6 +29,8 @@ int run_task(Flow& flow, const GraphInfo& graph, const StepCommand& cmd, Content
 struct OrchestratorOptions {
   std::string executable;                // absolute path of the flow binary
   std::vector<std::string> store_args;   // "--root X --metadata Y", passed to every task
+  std::string root;                      // absolute store root
+  std::string metadata_url;
   std::string resume_hint_args;          // extra args shown in the printed resume command
   Json params = Json::object();
   std::vector<std::string> tags;

@@ -1,5 +1,7 @@
 #include "trellis/flow/task.h"
 
+#include <vector>
+
 #include "flow/task_context.h"
 #include "trellis/core/clock.h"
 
@@ -223,6 +225,45 @@ void Task::log_table(const std::string& name, const TrackedTable& table, int64_t
   const std::string text = doc.dump();
   add_media(ctx_, {name, "table", step, store_blob(ctx_, text, "table '" + name + "'"),
                    {{"columns", table.columns}, {"rows", table.rows.size()}}, 0});
+}
+
+std::optional<Json> Task::get_alias(const std::string& alias) const {
+  Result<Json> v = ctx_.md->get_alias(alias);
+  if (v.ok()) return *v;
+  if (v.status().code() == Code::kNotFound) return std::nullopt;
+  throw TaskError("alias '" + alias + "': " + v.status().to_string());
+}
+
+void Task::set_alias(const std::string& alias, const Json& value) {
+  Status s = ctx_.md->set_alias(alias, value);
+  if (!s.ok()) throw TaskError("setting alias '" + alias + "': " + s.to_string());
+}
+
+std::string Task::read_artifact(const std::string& pathspec) const {
+  // Flow/run/step/task/name
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (size_t slash; (slash = pathspec.find('/', start)) != std::string::npos; start = slash + 1) {
+    parts.push_back(pathspec.substr(start, slash - start));
+  }
+  parts.push_back(pathspec.substr(start));
+  if (parts.size() != 5) throw TaskError("read_artifact needs Flow/run/step/task/name, got '" + pathspec + "'");
+  int64_t run = 0, task = 0;
+  try {
+    run = std::stoll(parts[1]);
+    task = std::stoll(parts[3]);
+  } catch (const std::exception&) {
+    throw TaskError("read_artifact: bad run or task id in '" + pathspec + "'");
+  }
+  Result<std::vector<ArtifactRecord>> arts = ctx_.md->list_artifacts(parts[0], run, task);
+  if (!arts.ok()) throw TaskError(pathspec + ": " + arts.status().to_string());
+  for (const auto& a : *arts) {
+    if (a.name != parts[4]) continue;
+    Result<std::string> bytes = ctx_.cas->get(a.digest);
+    if (!bytes.ok()) throw TaskError(pathspec + ": " + bytes.status().to_string());
+    return std::move(bytes).value();
+  }
+  throw TaskError("no artifact " + pathspec);
 }
 
 const std::string& Task::flow_name() const { return ctx_.flow; }

@@ -110,6 +110,14 @@ class Task {
   void log_image(const std::string& name, const TrackedImage& image, int64_t step = 0);
   void log_table(const std::string& name, const TrackedTable& table, int64_t step = 0);
 
+  // The model registry: named pointers such as "plant/production" -> JSON
+  // ({"pathspec": ..., "artifact": ..., ...}). Shared by all flows of a store.
+  std::optional<Json> get_alias(const std::string& alias) const;
+  void set_alias(const std::string& alias, const Json& value);
+  // Bytes of an artifact of any done task: "Flow/run/step/task/name". Throws
+  // TaskError naming the pathspec when it does not exist.
+  std::string read_artifact(const std::string& pathspec) const;
+
   const std::string& flow_name() const;
   int64_t run_id() const;
   const std::string& step_name() const;

@@ -1,0 +1,90 @@
+// End-to-end: the plant-detection flow on the bundled plantdoc-mini, through
+// its CLI, in the quick modes (one batch, tiny images) so CI stays fast.
+#include <gtest/gtest.h>
+
+#include "testing/command.h"
+#include "testing/temp_dir.h"
+#include "trellis/client/client.h"
+
+namespace trellis {
+namespace {
+
+using test::run_command;
+
+class PlantE2E : public ::testing::Test {
+ protected:
+  test::CommandResult plant(const std::string& args, const std::string& env = "") {
+    return run_command(env + " " + test::build_path("flows/plant_detection") + " " + args +
+                       " --root " + dir_.path());
+  }
+  std::unique_ptr<Client> client() {
+    auto c = Client::open({.root = dir_.path()});
+    EXPECT_TRUE(c.ok()) << c.status().to_string();
+    return std::move(c).value();
+  }
+  test::TempDir dir_;
+};
+
+constexpr const char* kQuick = " --testing --image-size 128 --batch-size 2 --gallery 2";
+
+TEST_F(PlantE2E, TestingRunDeploysThenAFailedEvaluateResumesWithoutRetraining) {
+  auto run = plant(std::string("run") + kQuick);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("deployed PlantDetection/1/train/"), std::string::npos) << run.output;
+  auto c = client();
+  auto r1 = c->run("PlantDetection", 1);
+  ASSERT_TRUE(r1.ok());
+  EXPECT_TRUE(r1->code["libraries"].contains("libtorch"));
+  auto alias = c->metadata().get_alias("plant/production");
+  ASSERT_TRUE(alias.ok());
+  EXPECT_EQ((*alias)["version"], "PlantDetection/1");
+  auto eval = c->task(*r1, "evaluate");
+  auto metrics = c->get(*eval, Key<Json>{"metrics"});
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_EQ((*metrics)["stats"].size(), 12u);
+  auto media = c->media(*eval);
+  ASSERT_TRUE(media.ok());
+  EXPECT_GE(media->size(), 2u);  // per-class table, predictions table (+ PR curves)
+
+  // A forced failure in evaluate; resume continues from evaluate: train is cloned.
+  auto failed = plant(std::string("run") + kQuick, "PLANT_TEST_FAIL_STEP=evaluate");
+  ASSERT_EQ(failed.exit_code, 1) << failed.output;
+  EXPECT_NE(failed.output.find("forced failure"), std::string::npos);
+  auto resumed = plant("resume --origin-run-id 2");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  auto r3 = c->run("PlantDetection", 3);
+  auto train3 = c->task(*r3, "train");
+  EXPECT_EQ(train3->cloned_from, "PlantDetection/2/train/2") << "train must be cloned, not rerun";
+  EXPECT_TRUE(c->task(*r3, "evaluate")->cloned_from.empty());
+  EXPECT_EQ(resumed.output.find("epoch 1/"), std::string::npos) << "no training in the resumed run";
+}
+
+TEST_F(PlantE2E, TrainKilledAfterEpoch1Of3ResumesAtEpoch2) {
+  const std::string args = " --epochs 3 --max-images 4 --image-size 128 --batch-size 2 --gallery 1";
+  auto killed = plant("run" + args, "PLANT_TEST_KILL_AFTER_EPOCH=1");
+  ASSERT_EQ(killed.exit_code, 1) << killed.output;
+  EXPECT_NE(killed.output.find("epoch 1/3"), std::string::npos) << killed.output;
+  EXPECT_NE(killed.output.find("signal 9"), std::string::npos) << killed.output;
+  auto resumed = plant("resume --origin-run-id 1");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("continuing after epoch 1"), std::string::npos) << resumed.output;
+  EXPECT_EQ(resumed.output.find("epoch 1/3"), std::string::npos) << resumed.output;
+  EXPECT_NE(resumed.output.find("epoch 2/3"), std::string::npos) << resumed.output;
+  auto c = client();
+  auto history = c->get(*c->task(*c->run("PlantDetection", 2), "train"), Key<Json>{"history"});
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 3u);  // epoch 1 from the killed run's checkpoint, 2 and 3 here
+  EXPECT_EQ((*history)[2]["epoch"], 3);
+}
+
+TEST_F(PlantE2E, BadDataFailsFastInStart) {
+  auto r = plant("run --data " + dir_.file("nowhere"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("has no train.json"), std::string::npos) << r.output;
+  auto dev = plant("run --device tpu");
+  EXPECT_EQ(dev.exit_code, 1);
+  EXPECT_NE(dev.output.find("--device must be cpu, cuda or cuda:N"), std::string::npos) << dev.output;
+}
+
+}  // namespace
+}  // namespace trellis
