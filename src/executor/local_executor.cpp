@@ -251,7 +251,9 @@ class LocalExecutor final : public Executor {
     for (size_t i = 0; i < data.size(); ++i) {
       if (data[i] != '\n' && data[i] != '\r') continue;
       p.partial.append(data.substr(start, i + 1 - start));
-      emit(j, std::move(p.partial), events);
+      // A bare '\r' (a progress bar returning to column 0 before redrawing) is
+      // not a line of its own.
+      if (p.partial != "\r") emit(j, std::move(p.partial), events);
       p.partial.clear();
       start = i + 1;
     }
