@@ -16,6 +16,7 @@
 
 #include "trellis/client/client.h"
 #include "trellis/core/clock.h"
+#include "trellis/core/format.h"
 #include "trellis/core/fs.h"
 #include "trellis/tracking/report.h"
 #include "trellis/tracking/tensorboard.h"
@@ -66,14 +67,6 @@ std::string duration(const RunRecord& r) {
   return buf;
 }
 
-std::string human_size(uint64_t n) {
-  char buf[32];
-  if (n < 1024) std::snprintf(buf, sizeof buf, "%llu B", (unsigned long long)n);
-  else if (n < (1u << 20)) std::snprintf(buf, sizeof buf, "%.1f KB", n / 1024.0);
-  else if (n < (1u << 30)) std::snprintf(buf, sizeof buf, "%.1f MB", n / 1048576.0);
-  else std::snprintf(buf, sizeof buf, "%.2f GB", n / 1073741824.0);
-  return buf;
-}
 
 // Alive and not a zombie waiting to be reaped.
 bool process_alive(pid_t pid) {

@@ -66,25 +66,6 @@ std::string fmt_number(double v) {
   return buf;
 }
 
-std::string fmt_duration_ms(int64_t ms) {
-  char buf[32];
-  if (ms < 0) return "-";
-  if (ms < 1000) std::snprintf(buf, sizeof buf, "%lld ms", (long long)ms);
-  else if (ms < 120000) std::snprintf(buf, sizeof buf, "%.1f s", ms / 1000.0);
-  else if (ms < 7200000) std::snprintf(buf, sizeof buf, "%.1f min", ms / 60000.0);
-  else std::snprintf(buf, sizeof buf, "%.1f h", ms / 3600000.0);
-  return buf;
-}
-
-std::string fmt_size(uint64_t n) {
-  char buf[32];
-  if (n < 1024) std::snprintf(buf, sizeof buf, "%llu B", (unsigned long long)n);
-  else if (n < (1u << 20)) std::snprintf(buf, sizeof buf, "%.1f KB", n / 1024.0);
-  else if (n < (1u << 30)) std::snprintf(buf, sizeof buf, "%.1f MB", n / 1048576.0);
-  else std::snprintf(buf, sizeof buf, "%.2f GB", n / 1073741824.0);
-  return buf;
-}
-
 std::string line_chart(const std::string& title, const std::vector<Series>& series) {
   constexpr double W = 440, H = 230, L = 56, R = 12, T = 30, B = 34;
   double x0 = 1e300, x1 = -1e300, y0 = 1e300, y1 = -1e300;

@@ -12,8 +12,6 @@ namespace trellis::html {
 std::string escape(std::string_view s);
 std::string base64(std::string_view bytes);
 std::string fmt_number(double v);
-std::string fmt_duration_ms(int64_t ms);
-std::string fmt_size(uint64_t bytes);
 
 struct Series {
   std::string label;

@@ -7,6 +7,7 @@
 
 #include "tracking/html.h"
 #include "trellis/core/clock.h"
+#include "trellis/core/format.h"
 
 namespace trellis {
 namespace {
@@ -121,7 +122,7 @@ std::string graph_svg(const std::vector<TaskRecord>& tasks) {
     const std::string state = state_of(s);
     std::string sub = s.tasks > 1 ? std::to_string(s.tasks) + " tasks" : state;
     if (s.cloned && state != "cloned") sub += ", " + std::to_string(s.cloned) + " cloned";
-    const std::string dur = s.first_start && s.last_end ? html::fmt_duration_ms(s.last_end - s.first_start) : "";
+    const std::string dur = s.first_start && s.last_end ? human_duration_ms(s.last_end - s.first_start) : "";
     std::snprintf(buf, sizeof buf,
                   "<g class=\"node\"><title>%s</title><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
                   "rx=\"8\" fill=\"#fff\" stroke=\"%s\" stroke-width=\"2\"/>"
@@ -181,7 +182,7 @@ Result<std::string> render_run_report(Client& c, const RunRecord& run) {
                     escape(title) + "</title><style>" + kStyle + "</style></head><body>";
   out += "<header><h1>" + escape(title) + "<span class=\"badge " + status + "\">" + status +
          "</span></h1><div class=\"meta\">started " + escape(format_utc_ms(run.created_ms)) +
-         (run.finished_ms ? " · took " + html::fmt_duration_ms(run.finished_ms - run.created_ms) : "") +
+         (run.finished_ms ? " · took " + human_duration_ms(run.finished_ms - run.created_ms) : "") +
          (run.origin_run_id ? " · resumed from run " + std::to_string(run.origin_run_id) : "");
   for (const auto& t : run.tags) out += " · #" + escape(t);
   out += "</div></header><main>";
@@ -275,7 +276,7 @@ Result<std::string> render_run_report(Client& c, const RunRecord& run) {
     Result<std::vector<ArtifactRecord>> as = c.artifacts(t);
     if (as.ok()) {
       for (const auto& a : *as) {
-        arts += "<div><b>" + escape(a.name) + "</b> · " + escape(a.type) + " · " + html::fmt_size(a.size) +
+        arts += "<div><b>" + escape(a.name) + "</b> · " + escape(a.type) + " · " + human_size(a.size) +
                 " · <span class=\"mono muted\">objects/" + escape(a.digest.substr(0, 2)) + "/" +
                 escape(a.digest.substr(0, 12)) + "…</span></div>";
       }
@@ -285,7 +286,7 @@ Result<std::string> render_run_report(Client& c, const RunRecord& run) {
            (t.cloned_from.empty() ? "" : "<br><span class=\"muted\">cloned from " + escape(t.cloned_from) + "</span>") +
            "</td><td><span class=\"badge " + st + "\" style=\"margin:0\">" + st + "</span></td><td class=\"num\">" +
            std::to_string(t.attempts) + "</td><td>" +
-           (t.started_ms && t.finished_ms ? html::fmt_duration_ms(t.finished_ms - t.started_ms) : "-") +
+           (t.started_ms && t.finished_ms ? human_duration_ms(t.finished_ms - t.started_ms) : "-") +
            "</td><td>" + arts + "</td></tr>";
   }
   out += "</table><p class=\"muted\">Read any artifact back with <code>trellis get " + escape(run.flow) + "/" +
