@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
     const Json d = t.get(kDeployment);
     std::printf("mAP %.4f  mAP@0.5 %.4f  deployed: %s\n", t.get(kMap), t.get(kMap50),
                 d.value("deployed", false) ? "yes" : "no");
+    std::printf("report: %s\n", store_report(t).c_str());
   });
   return trellis::main(flow, argc, argv);
 }

@@ -102,6 +102,7 @@ int main(int argc, char** argv) {
   flow.step("end", [](Task& t) {
     std::printf("best mAP %.4f, deployed: %s\n", t.get(kMap),
                 t.get(kDeployment).value("deployed", false) ? "yes" : "no");
+    std::printf("report: %s\n", store_report(t).c_str());
   });
   return trellis::main(flow, argc, argv);
 }

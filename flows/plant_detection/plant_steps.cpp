@@ -12,7 +12,9 @@
 #include <filesystem>
 
 #include "device.h"
+#include "trellis/client/client.h"
 #include "trellis/core/fs.h"
+#include "trellis/tracking/report.h"
 #include "trellis/vision/checkpoint.h"
 #include "trellis/vision/coco_eval.h"
 #include "trellis/vision/dataset_io.h"
@@ -233,7 +235,10 @@ void evaluate_model(Task& t, const Json& cfg, int64_t gallery) {
   t.put(kMetrics, metrics.ok() ? *metrics : Json());
   t.put(kMap, s.eval.stats[0]);
   t.put(kMap50, s.eval.stats[1]);
-  for (size_t i = 0; i < tv::kStatNames.size(); ++i) t.summary(tv::kStatNames[i], s.eval.stats[i]);
+  // -1 marks a size bucket without ground truth: not a score, so not a summary.
+  for (size_t i = 0; i < tv::kStatNames.size(); ++i) {
+    if (s.eval.stats[i] >= 0) t.summary(tv::kStatNames[i], s.eval.stats[i]);
+  }
   Json results = Json::array();
   for (const auto& im : s.detections) {
     for (const auto& d : im.detections) {
@@ -346,5 +351,19 @@ void deploy_model(Task& t, const Json& cfg, const std::string& alias, double min
               (cfg["data_dir"].get<std::string>() + "/images/test/00001.jpg").c_str());
 }
 
+
+std::string store_report(Task& t) {
+  Result<std::unique_ptr<Client>> client = Client::open();  // TRELLIS_ROOT/METADATA of this run
+  if (!client.ok()) throw TaskError("report: " + client.status().message());
+  Result<RunRecord> run = (*client)->run(t.flow_name(), t.run_id());
+  if (!run.ok()) throw TaskError("report: " + run.status().message());
+  Result<std::string> html = render_run_report(**client, *run);
+  if (!html.ok()) throw TaskError("report: " + html.status().message());
+  t.put(Key<Bytes>{"report"}, Bytes{*html});
+  const std::string path = (*client)->root() + "/reports/" + t.flow_name() + "-" +
+                           std::to_string(t.run_id()) + ".html";
+  if (Status s = atomic_write_file(path, *html); !s.ok()) throw TaskError("report: " + s.message());
+  return path;
+}
 
 }  // namespace plant

@@ -54,4 +54,8 @@ void evaluate_model(Task& t, const Json& config, int64_t gallery);
 void deploy_model(Task& t, const Json& config, const std::string& alias, double min_map,
                   const std::string& model_pathspec);
 
+// end: renders the run report (as far as the run got), keeps it as the `report`
+// artifact and writes <root>/reports/<Flow>-<run>.html; returns that path.
+std::string store_report(Task& t);
+
 }  // namespace plant

@@ -67,7 +67,7 @@ std::string fmt_number(double v) {
 }
 
 std::string line_chart(const std::string& title, const std::vector<Series>& series) {
-  constexpr double W = 440, H = 230, L = 56, R = 12, T = 30, B = 34;
+  constexpr double W = 440, H = 230, L = 66, R = 12, T = 30, B = 34;
   double x0 = 1e300, x1 = -1e300, y0 = 1e300, y1 = -1e300;
   for (const auto& s : series) {
     for (auto [x, y] : s.points) {
@@ -80,10 +80,16 @@ std::string line_chart(const std::string& title, const std::vector<Series>& seri
   }
   if (x0 > x1) return "";
   if (x1 == x0) x1 = x0 + 1;
-  if (y1 == y0) {
-    y1 += std::fabs(y1) * 0.05 + 1e-9;
-    y0 -= std::fabs(y0) * 0.05 + 1e-9;
+  if (y1 == y0) {  // a flat line: a small band around it
+    const double pad = std::max(std::fabs(y0) * 0.05, 1e-3);
+    y1 += pad;
+    y0 -= pad;
   }
+  auto tick = [](double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.3g", std::fabs(v) < 1e-12 ? 0.0 : v);
+    return std::string(b);
+  };
   auto px = [&](double x) { return L + (x - x0) / (x1 - x0) * (W - L - R); };
   auto py = [&](double y) { return T + (1 - (y - y0) / (y1 - y0)) * (H - T - B); };
   char buf[256];
@@ -96,12 +102,12 @@ std::string line_chart(const std::string& title, const std::vector<Series>& seri
                   "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>"
                   "<text x=\"%.1f\" y=\"%.1f\" class=\"ax\" text-anchor=\"end\">",
                   L, W - R, py(y), py(y), L - 6, py(y) + 4);
-    svg += buf + escape(fmt_number(y)) + "</text>";
+    svg += buf + escape(tick(y)) + "</text>";
   }
   std::snprintf(buf, sizeof buf,
                 "<text x=\"%.1f\" y=\"%.1f\" class=\"ax\">%s</text>"
                 "<text x=\"%.1f\" y=\"%.1f\" class=\"ax\" text-anchor=\"end\">%s</text>",
-                L, H - 12, fmt_number(x0).c_str(), W - R, H - 12, fmt_number(x1).c_str());
+                L, H - 12, tick(x0).c_str(), W - R, H - 12, tick(x1).c_str());
   svg += buf;
   size_t k = 0;
   for (const auto& s : series) {
