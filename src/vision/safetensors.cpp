@@ -1,0 +1,169 @@
+// safetensors encode/decode (format: docs/formats/checkpoint.md).
+#include "trellis/vision/safetensors.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <utility>
+
+namespace trellis::vision {
+namespace {
+
+using json = nlohmann::json;
+
+// The spec caps the header at 100 MB to bound memory on hostile input.
+constexpr uint64_t kMaxHeader = 100u * 1000u * 1000u;
+
+int64_t element_count(const std::vector<int64_t>& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+}  // namespace
+
+int64_t dtype_size(std::string_view dtype) {
+  if (dtype == "F64" || dtype == "I64" || dtype == "U64") return 8;
+  if (dtype == "F32" || dtype == "I32" || dtype == "U32") return 4;
+  if (dtype == "F16" || dtype == "BF16" || dtype == "I16" || dtype == "U16") return 2;
+  if (dtype == "I8" || dtype == "U8" || dtype == "BOOL") return 1;
+  return 0;
+}
+
+Result<std::string> encode_safetensors(const SafeTensors& st) {
+  json header = json::object();
+  uint64_t offset = 0;
+  for (const auto& [name, t] : st.tensors) {
+    if (name.empty() || name == "__metadata__") {
+      return invalid_argument("safetensors: invalid tensor name '" + name + "'");
+    }
+    const int64_t size = dtype_size(t.dtype);
+    if (size == 0) return invalid_argument("safetensors: " + name + ": unknown dtype " + t.dtype);
+    for (int64_t d : t.shape) {
+      if (d < 0) return invalid_argument("safetensors: " + name + ": negative dimension");
+    }
+    const uint64_t expected = static_cast<uint64_t>(element_count(t.shape) * size);
+    if (t.data.size() != expected) {
+      return invalid_argument("safetensors: " + name + ": " + std::to_string(t.data.size()) +
+                              " bytes for " + std::to_string(expected) + " expected");
+    }
+    header[name] = {{"dtype", t.dtype}, {"shape", t.shape},
+                    {"data_offsets", {offset, offset + expected}}};
+    offset += expected;
+  }
+  if (!st.metadata.empty()) header["__metadata__"] = st.metadata;
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');
+  std::string out;
+  out.reserve(8 + text.size() + offset);
+  uint64_t n = text.size();
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
+  out += text;
+  for (const auto& [name, t] : st.tensors) out += t.data;
+  return out;
+}
+
+Result<SafeTensors> decode_safetensors(std::string_view bytes) {
+  if (bytes.size() < 8) return corrupt("safetensors: shorter than the 8-byte header length");
+  uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(bytes[i]);
+  if (n > kMaxHeader || n > bytes.size() - 8) {
+    return corrupt("safetensors: header length " + std::to_string(n) + " exceeds the data");
+  }
+  json header;
+  try {
+    header = json::parse(bytes.substr(8, n));
+  } catch (const std::exception& e) {
+    return corrupt(std::string("safetensors: header is not JSON: ") + e.what());
+  }
+  if (!header.is_object()) return corrupt("safetensors: header is not a JSON object");
+  const std::string_view data = bytes.substr(8 + n);
+  SafeTensors st;
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  try {
+    for (const auto& [name, v] : header.items()) {
+      if (name == "__metadata__") {
+        for (const auto& [k, val] : v.items()) {
+          if (!val.is_string()) return corrupt("safetensors: metadata '" + k + "' is not a string");
+          st.metadata[k] = val.get<std::string>();
+        }
+        continue;
+      }
+      TensorBytes t;
+      t.dtype = v.at("dtype").get<std::string>();
+      t.shape = v.at("shape").get<std::vector<int64_t>>();
+      const auto offsets = v.at("data_offsets").get<std::vector<uint64_t>>();
+      const int64_t size = dtype_size(t.dtype);
+      if (size == 0) return corrupt("safetensors: " + name + ": unknown dtype " + t.dtype);
+      if (offsets.size() != 2 || offsets[0] > offsets[1] || offsets[1] > data.size()) {
+        return corrupt("safetensors: " + name + ": data_offsets out of range");
+      }
+      for (int64_t d : t.shape) {
+        if (d < 0) return corrupt("safetensors: " + name + ": negative dimension");
+      }
+      if (offsets[1] - offsets[0] != static_cast<uint64_t>(element_count(t.shape) * size)) {
+        return corrupt("safetensors: " + name + ": byte range does not match dtype and shape");
+      }
+      t.data = std::string(data.substr(offsets[0], offsets[1] - offsets[0]));
+      ranges.emplace_back(offsets[0], offsets[1]);
+      st.tensors.emplace(name, std::move(t));
+    }
+  } catch (const std::exception& e) {
+    return corrupt(std::string("safetensors: malformed header entry: ") + e.what());
+  }
+  // The spec requires the data to be covered exactly, without holes or overlaps.
+  std::sort(ranges.begin(), ranges.end());
+  uint64_t expected = 0;
+  for (const auto& [begin, end] : ranges) {
+    if (begin != expected) return corrupt("safetensors: tensor data has holes or overlaps");
+    expected = end;
+  }
+  if (expected != data.size()) return corrupt("safetensors: trailing bytes after tensor data");
+  return st;
+}
+
+Status write_file_atomic(const std::string& path, std::string_view bytes) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return io_error(tmp + ": cannot open for writing");
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out) return io_error(tmp + ": write failed");
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return io_error(path + ": rename failed: " + ec.message());
+  return {};
+}
+
+Result<std::string> read_file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return std::filesystem::exists(path) ? io_error(path + ": cannot open for reading")
+                                         : not_found(path + ": no such file");
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return io_error(path + ": read failed");
+  return ss.str();
+}
+
+Status write_safetensors_file(const std::string& path, const SafeTensors& st) {
+  auto bytes = encode_safetensors(st);
+  if (!bytes.ok()) return bytes.status().with_context(path);
+  return write_file_atomic(path, *bytes);
+}
+
+Result<SafeTensors> read_safetensors_file(const std::string& path) {
+  auto bytes = read_file_bytes(path);
+  if (!bytes.ok()) return bytes.status();
+  auto st = decode_safetensors(*bytes);
+  if (!st.ok()) return st.status().with_context(path);
+  return st;
+}
+
+}  // namespace trellis::vision

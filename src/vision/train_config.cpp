@@ -1,0 +1,131 @@
+// TrainConfig <-> JSON. One field list (kFields) drives both directions.
+#include "trellis/vision/train_config.h"
+
+#include <functional>
+#include <nlohmann/json.hpp>
+
+namespace trellis::vision {
+namespace {
+
+using json = nlohmann::json;
+
+struct Field {
+  const char* name;
+  std::function<json(const TrainConfig&)> get;
+  std::function<void(TrainConfig&, const json&)> set;  // throws nlohmann type_error
+};
+
+template <typename T>
+Field field(const char* name, T TrainConfig::*member) {
+  return {name, [member](const TrainConfig& c) { return json(c.*member); },
+          [member](TrainConfig& c, const json& v) { c.*member = v.get<T>(); }};
+}
+
+const std::vector<Field>& fields() {
+  static const std::vector<Field> kFields = {
+      field("backbone", &TrainConfig::backbone),
+      field("backbone_weights", &TrainConfig::backbone_weights),
+      field("num_classes", &TrainConfig::num_classes),
+      field("image_size", &TrainConfig::image_size),
+      field("box_loss", &TrainConfig::box_loss),
+      field("smooth_l1_beta", &TrainConfig::smooth_l1_beta),
+      field("focal_alpha", &TrainConfig::focal_alpha),
+      field("focal_gamma", &TrainConfig::focal_gamma),
+      field("fg_iou", &TrainConfig::fg_iou),
+      field("bg_iou", &TrainConfig::bg_iou),
+      field("score_thresh", &TrainConfig::score_thresh),
+      field("nms_thresh", &TrainConfig::nms_thresh),
+      field("topk_candidates", &TrainConfig::topk_candidates),
+      field("detections_per_img", &TrainConfig::detections_per_img),
+      field("optimizer", &TrainConfig::optimizer),
+      field("lr", &TrainConfig::lr),
+      field("momentum", &TrainConfig::momentum),
+      field("weight_decay", &TrainConfig::weight_decay),
+      field("grad_clip_norm", &TrainConfig::grad_clip_norm),
+      field("schedule", &TrainConfig::schedule),
+      field("warmup_iters", &TrainConfig::warmup_iters),
+      field("warmup_factor", &TrainConfig::warmup_factor),
+      field("step_milestones", &TrainConfig::step_milestones),
+      field("step_gamma", &TrainConfig::step_gamma),
+      field("epochs", &TrainConfig::epochs),
+      field("batch_size", &TrainConfig::batch_size),
+      field("seed", &TrainConfig::seed),
+      field("num_threads", &TrainConfig::num_threads),
+      field("device", &TrainConfig::device),
+      field("amp", &TrainConfig::amp),
+      field("channels_last", &TrainConfig::channels_last),
+      field("early_stopping_patience", &TrainConfig::early_stopping_patience),
+      field("early_stopping_metric", &TrainConfig::early_stopping_metric),
+      field("progress", &TrainConfig::progress),
+  };
+  return kFields;
+}
+
+bool one_of(const std::string& v, std::initializer_list<const char*> options) {
+  for (const char* o : options) {
+    if (v == o) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string train_config_to_json(const TrainConfig& config) {
+  json j = json::object();
+  for (const auto& f : fields()) j[f.name] = f.get(config);
+  return j.dump(2);
+}
+
+Result<TrainConfig> train_config_from_json(std::string_view text) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const std::exception& e) {
+    return invalid_argument(std::string("train config: not JSON: ") + e.what());
+  }
+  if (!j.is_object()) return invalid_argument("train config: expected a JSON object");
+  TrainConfig config;
+  for (const auto& [key, value] : j.items()) {
+    const Field* match = nullptr;
+    for (const auto& f : fields()) {
+      if (key == f.name) match = &f;
+    }
+    if (!match) return invalid_argument("train config: unknown key '" + key + "'");
+    try {
+      match->set(config, value);
+    } catch (const std::exception& e) {
+      return invalid_argument("train config: " + key + ": " + e.what());
+    }
+  }
+  return config;
+}
+
+Status validate(const TrainConfig& c) {
+  if (!one_of(c.backbone, {"resnet18", "resnet34", "resnet50"})) {
+    return invalid_argument("backbone: '" + c.backbone + "' is not resnet18, resnet34 or resnet50");
+  }
+  if (!one_of(c.box_loss, {"l1", "smooth_l1", "giou"})) {
+    return invalid_argument("box_loss: '" + c.box_loss + "' is not l1, smooth_l1 or giou");
+  }
+  if (!one_of(c.optimizer, {"sgd", "adamw"})) {
+    return invalid_argument("optimizer: '" + c.optimizer + "' is not sgd or adamw");
+  }
+  if (!one_of(c.schedule, {"cosine", "step", "constant"})) {
+    return invalid_argument("schedule: '" + c.schedule + "' is not cosine, step or constant");
+  }
+  if (!one_of(c.early_stopping_metric, {"val_loss", "map50"})) {
+    return invalid_argument("early_stopping_metric: '" + c.early_stopping_metric +
+                            "' is not val_loss or map50");
+  }
+  if (c.image_size < 64 || c.image_size % 32 != 0) {
+    return invalid_argument("image_size: " + std::to_string(c.image_size) +
+                            " is not a multiple of 32 (>= 64)");
+  }
+  if (c.batch_size < 1) return invalid_argument("batch_size: must be >= 1");
+  if (c.epochs < 0) return invalid_argument("epochs: must be >= 0");
+  if (c.lr <= 0) return invalid_argument("lr: must be > 0");
+  if (c.bg_iou > c.fg_iou) return invalid_argument("bg_iou: must not exceed fg_iou");
+  return {};
+}
+
+}  // namespace trellis::vision

@@ -1,0 +1,384 @@
+// The training loop: data order from (seed, epoch), so a run resumed from a checkpoint repeats
+// the uninterrupted run's loss sequence exactly; lr from the global iteration (warmup, then
+// cosine or step decay); gradient clipping; validation; best/last checkpoints; early stopping.
+#include "trellis/vision/trainer.h"
+
+#include <ATen/autocast_mode.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <random>
+
+#include "trellis/vision/checkpoint.h"
+#include "vision/model_io.h"
+#include "vision/retinanet.h"
+#include "vision/simple_coco.h"
+#include "vision/simple_map.h"
+
+namespace trellis::vision {
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+struct Sample {
+  cv::Mat rgb;            // letterboxed
+  torch::Tensor boxes;    // [G, 4] model pixels
+  torch::Tensor labels;   // [G] class index
+  ImageSize size;
+};
+
+Result<std::vector<Sample>> prepare(const Dataset& ds, const std::map<int, int64_t>& class_of,
+                                    int image_size) {
+  std::vector<Sample> out;
+  out.reserve(ds.images.size());
+  for (const auto& rec : ds.images) {
+    const std::string path = (std::filesystem::path(ds.image_dir) / rec.file_name).string();
+    auto img = read_image_bgr(path);
+    if (!img.ok()) return img.status();
+    auto lb = letterbox(*img, image_size);
+    std::vector<float> boxes;
+    std::vector<int64_t> labels;
+    for (const auto& a : rec.annotations) {
+      auto it = class_of.find(a.category_id);
+      if (it == class_of.end()) {
+        return invalid_argument(path + ": annotation " + std::to_string(a.id) +
+                                " has unknown category " + std::to_string(a.category_id));
+      }
+      if (a.is_crowd || a.box.width() <= 0 || a.box.height() <= 0) continue;
+      for (float v : {a.box.x1, a.box.y1, a.box.x2, a.box.y2}) boxes.push_back(v * lb.scale);
+      labels.push_back(it->second);
+    }
+    const auto g = static_cast<int64_t>(labels.size());
+    out.push_back({lb.rgb, torch::tensor(boxes).view({g, 4}), torch::tensor(labels, torch::kInt64),
+                   {lb.valid_height, lb.valid_width}});
+  }
+  return out;
+}
+
+double lr_at(const TrainConfig& c, int64_t iter, int64_t total_iters, int epoch) {
+  double lr = c.lr;
+  if (c.schedule == "cosine") {
+    lr *= 0.5 * (1.0 + std::cos(M_PI * static_cast<double>(iter) /
+                                static_cast<double>(std::max<int64_t>(1, total_iters))));
+  } else if (c.schedule == "step") {
+    for (int m : c.step_milestones) {
+      if (epoch >= m) lr *= c.step_gamma;
+    }
+  }
+  if (iter < c.warmup_iters) {
+    const double alpha = static_cast<double>(iter) / c.warmup_iters;
+    lr *= c.warmup_factor * (1 - alpha) + alpha;
+  }
+  return lr;
+}
+
+void set_lr(torch::optim::Optimizer& opt, double lr) {
+  for (auto& g : opt.param_groups()) g.options().set_lr(lr);
+}
+
+std::string format_duration(double seconds) {
+  const int s = static_cast<int>(seconds);
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60);
+  return buf;
+}
+
+void draw_progress(int epoch, int epochs, int64_t done, int64_t total, double loss, double ips,
+                   double eta) {
+  const int width = 20;
+  const int filled = static_cast<int>(width * done / std::max<int64_t>(1, total));
+  std::string bar(filled, '#');
+  bar.append(width - filled, '.');
+  std::fprintf(stderr, "\repoch %d/%d [%s] %lld/%lld loss %.4f  %.1f img/s  ETA %s   ", epoch,
+               epochs, bar.c_str(), static_cast<long long>(done), static_cast<long long>(total),
+               loss, ips, format_duration(eta).c_str());
+  std::fflush(stderr);
+}
+
+struct Batch {
+  torch::Tensor images;
+  std::vector<Targets> targets;
+  std::vector<ImageSize> sizes;
+};
+
+Batch make_batch(const std::vector<Sample>& samples, const std::vector<size_t>& idx,
+                 torch::Device device, bool channels_last) {
+  Batch b;
+  std::vector<cv::Mat> rgb;
+  for (size_t i : idx) {
+    rgb.push_back(samples[i].rgb);
+    b.targets.push_back({samples[i].boxes.to(device), samples[i].labels.to(device)});
+    b.sizes.push_back(samples[i].size);
+  }
+  b.images = rgb_to_tensor(rgb, device, channels_last);
+  return b;
+}
+
+struct Validation {
+  double loss = 0, map50 = 0;
+};
+
+Validation validate_model(RetinaNet& model, const std::vector<Sample>& samples,
+                          const Dataset& ds, const TrainConfig& c, torch::Device device,
+                          const std::vector<Category>& categories) {
+  Validation v;
+  if (samples.empty()) return v;
+  torch::NoGradGuard no_grad;
+  model->eval();
+  std::vector<std::vector<Detection>> dets;
+  std::vector<ImageRecord> gt;
+  double loss_sum = 0;
+  int batches = 0;
+  for (size_t start = 0; start < samples.size(); start += c.batch_size) {
+    std::vector<size_t> idx;
+    for (size_t i = start; i < std::min(samples.size(), start + c.batch_size); ++i) idx.push_back(i);
+    auto batch = make_batch(samples, idx, device, c.channels_last);
+    auto out = model->forward(batch.images);
+    loss_sum += model->loss(out, batch.targets).total().item<double>();
+    ++batches;
+    auto raw = model->decode(out, batch.sizes);
+    for (size_t k = 0; k < idx.size(); ++k) {
+      // Score in model pixels against ground truth in model pixels (scale cancels in IoU).
+      ImageRecord rec;
+      const auto& s = samples[idx[k]];
+      auto boxes = s.boxes.to(torch::kCPU);
+      auto labels = s.labels.to(torch::kCPU);
+      for (int64_t g = 0; g < boxes.size(0); ++g) {
+        Annotation a;
+        a.box = {boxes[g][0].item<float>(), boxes[g][1].item<float>(), boxes[g][2].item<float>(),
+                 boxes[g][3].item<float>()};
+        a.category_id = categories[labels[g].item<int64_t>()].id;
+        rec.annotations.push_back(a);
+      }
+      gt.push_back(rec);
+      std::vector<Detection> d;
+      auto rb = raw[k].boxes.to(torch::kCPU), rs = raw[k].scores.to(torch::kCPU);
+      auto rl = raw[k].labels.to(torch::kCPU);
+      for (int64_t j = 0; j < rb.size(0); ++j) {
+        d.push_back({{rb[j][0].item<float>(), rb[j][1].item<float>(), rb[j][2].item<float>(),
+                      rb[j][3].item<float>()},
+                     rs[j].item<float>(),
+                     categories[rl[j].item<int64_t>()].id});
+      }
+      dets.push_back(std::move(d));
+    }
+  }
+  (void)ds;
+  v.loss = loss_sum / batches;
+  v.map50 = mean_ap50(gt, dets);
+  model->train();
+  return v;
+}
+
+json stats_json(const EpochStats& s) {
+  return {{"epoch", s.epoch},         {"train_loss", s.train_loss}, {"val_loss", s.val_loss},
+          {"val_map50", s.val_map50}, {"lr", s.lr},                 {"seconds", s.seconds},
+          {"images_per_second", s.images_per_second}, {"is_best", s.is_best}};
+}
+
+}  // namespace
+
+Result<TrainResult> train_detector(const TrainConfig& config, const Dataset& train,
+                                   const Dataset& val, const TrainOptions& options) {
+  TRELLIS_RETURN_IF_ERROR(validate(config));
+  if (train.images.empty()) return invalid_argument("training set has no images");
+  if (config.num_threads > 0) at::set_num_threads(config.num_threads);
+  const torch::Device device(config.device);
+  if (device.is_cuda() && !torch::cuda::is_available()) {
+    return invalid_argument("device " + config.device + ": CUDA is not available");
+  }
+  const bool channels_last = config.channels_last;
+  const bool amp = config.amp && device.is_cuda();
+
+  std::vector<Category> categories = train.categories;
+  std::map<int, int64_t> class_of;
+  for (size_t i = 0; i < categories.size(); ++i) class_of[categories[i].id] = static_cast<int64_t>(i);
+  const int num_classes = config.num_classes > 0 ? config.num_classes
+                                                 : static_cast<int>(categories.size());
+  if (num_classes < static_cast<int>(categories.size())) {
+    return invalid_argument("num_classes " + std::to_string(num_classes) + " < " +
+                            std::to_string(categories.size()) + " categories in the data");
+  }
+
+  auto train_samples = prepare(train, class_of, config.image_size);
+  if (!train_samples.ok()) return train_samples.status();
+  auto val_samples = prepare(val, class_of, config.image_size);
+  if (!val_samples.ok()) return val_samples.status();
+
+  torch::manual_seed(config.seed);
+  RetinaNet model(model_options(config, num_classes));
+  if (!config.backbone_weights.empty()) {
+    auto st = read_safetensors_file(config.backbone_weights);
+    if (!st.ok()) return st.status();
+    auto s = import_model(st->tensors, model, "backbone.body.");
+    if (!s.ok()) return s.with_context(config.backbone_weights);
+  }
+  model->to(device);
+  auto optimizer = make_optimizer(config, model);
+
+  TrainResult result;
+  int start_epoch = 0;
+  int64_t iteration = 0;
+  double best_metric = std::numeric_limits<double>::quiet_NaN();
+  int bad_epochs = 0;
+  if (!options.resume_checkpoint.empty()) {
+    auto ckpt = decode_checkpoint(options.resume_checkpoint);
+    if (!ckpt.ok()) return ckpt.status().with_context("resume checkpoint");
+    auto s = import_model(ckpt->tensors, model);
+    if (!s.ok()) return s.with_context("resume checkpoint");
+    s = import_optimizer(ckpt->tensors, config.optimizer, *optimizer);
+    if (!s.ok()) return s.with_context("resume checkpoint");
+    start_epoch = ckpt->epoch;
+    auto state = json::parse(ckpt->trainer_state);
+    iteration = state.value("iteration", int64_t{0});
+    best_metric = state.value("best_metric", best_metric);
+    bad_epochs = state.value("epochs_without_improvement", 0);
+    result.best_epoch = state.value("best_epoch", 0);
+  }
+  if (channels_last) {
+    // Applies to the conv weights (4-d); other tensors are unaffected.
+    for (auto& p : model->parameters()) {
+      if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+    }
+  }
+
+  if (!options.out_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.out_dir, ec);
+    if (ec) return io_error(options.out_dir + ": " + ec.message());
+    TRELLIS_RETURN_IF_ERROR(write_file_atomic(options.out_dir + "/config.json",
+                                              train_config_to_json(config)));
+  }
+
+  const auto& samples = *train_samples;
+  const int64_t per_epoch =
+      (static_cast<int64_t>(samples.size()) + config.batch_size - 1) / config.batch_size;
+  const int64_t total_iters = per_epoch * config.epochs;
+  const bool lower_is_better = config.early_stopping_metric == "val_loss";
+  const bool has_val = !val_samples->empty();
+  auto make_checkpoint = [&](int epoch, const json& state) {
+    Checkpoint ckpt;
+    ckpt.config = config;
+    ckpt.config.num_classes = num_classes;
+    ckpt.categories = categories;
+    ckpt.epoch = epoch;
+    ckpt.trainer_state = state.dump();
+    export_model(model, ckpt.tensors);
+    export_optimizer(*optimizer, config.optimizer, ckpt.tensors);
+    return encode_checkpoint(ckpt);
+  };
+
+  model->train();
+  int epochs_run = 0;
+  for (int epoch = start_epoch; epoch < config.epochs; ++epoch) {
+    if (options.stop_after_epochs > 0 && epochs_run == options.stop_after_epochs) break;
+    const auto t0 = Clock::now();
+    std::vector<size_t> order(samples.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::mt19937_64 rng(static_cast<uint64_t>(config.seed) * 1000003u + static_cast<uint64_t>(epoch));
+    std::shuffle(order.begin(), order.end(), rng);
+    double loss_sum = 0;
+    double lr = config.lr;
+    for (int64_t b = 0; b < per_epoch; ++b) {
+      std::vector<size_t> idx(order.begin() + b * config.batch_size,
+                              order.begin() + std::min<int64_t>(order.size(), (b + 1) * config.batch_size));
+      auto batch = make_batch(samples, idx, device, channels_last);
+      lr = lr_at(config, iteration, total_iters, epoch);
+      set_lr(*optimizer, lr);
+      optimizer->zero_grad();
+      torch::Tensor loss;
+      {
+        // bf16 autocast needs no gradient scaler (LibTorch 1.13 C++ has none).
+        if (amp) {
+          at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+          at::autocast::set_enabled(true);
+        }
+        auto out = model->forward(batch.images);
+        if (amp) {
+          at::autocast::set_enabled(false);
+          at::autocast::clear_cache();
+        }
+        loss = model->loss(out, batch.targets).total();
+      }
+      loss.backward();
+      if (config.grad_clip_norm > 0) {
+        torch::nn::utils::clip_grad_norm_(model->parameters(), config.grad_clip_norm);
+      }
+      optimizer->step();
+      ++iteration;
+      const double l = loss.item<double>();
+      loss_sum += l;
+      if (options.on_iteration) options.on_iteration(iteration, l);
+      if (config.progress) {
+        const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+        const double ips = static_cast<double>((b + 1) * config.batch_size) / std::max(secs, 1e-9);
+        const double eta = secs / static_cast<double>(b + 1) * static_cast<double>(total_iters - iteration);
+        draw_progress(epoch + 1, config.epochs, b + 1, per_epoch, loss_sum / (b + 1), ips, eta);
+      }
+    }
+    EpochStats stats;
+    stats.epoch = epoch + 1;
+    stats.train_loss = loss_sum / static_cast<double>(per_epoch);
+    stats.lr = lr;
+    const double train_secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    stats.images_per_second = static_cast<double>(samples.size()) / std::max(train_secs, 1e-9);
+    if (has_val) {
+      auto v = validate_model(model, *val_samples, val, config, device, categories);
+      stats.val_loss = v.loss;
+      stats.val_map50 = v.map50;
+    }
+    stats.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    const double metric = lower_is_better ? stats.val_loss : stats.val_map50;
+    stats.is_best = !has_val || std::isnan(best_metric) ||
+                    (lower_is_better ? metric < best_metric : metric > best_metric);
+    if (stats.is_best) {
+      best_metric = metric;
+      result.best_epoch = stats.epoch;
+      bad_epochs = 0;
+    } else {
+      ++bad_epochs;
+    }
+    if (config.progress) {
+      std::fprintf(stderr, "\repoch %d/%d loss %.4f val_loss %.4f val_map50 %.4f lr %.2e %.1f img/s %s%s\n",
+                   stats.epoch, config.epochs, stats.train_loss, stats.val_loss, stats.val_map50,
+                   stats.lr, stats.images_per_second, format_duration(stats.seconds).c_str(),
+                   stats.is_best ? " *" : "");
+    }
+    json state = {{"iteration", iteration},
+                  {"best_metric", std::isnan(best_metric) ? json(nullptr) : json(best_metric)},
+                  {"best_epoch", result.best_epoch},
+                  {"epochs_without_improvement", bad_epochs}};
+    if (std::isnan(best_metric)) state.erase("best_metric");
+    auto bytes = make_checkpoint(stats.epoch, state);
+    if (!bytes.ok()) return bytes.status();
+    result.last_checkpoint = *bytes;
+    if (stats.is_best) result.best_checkpoint = *bytes;
+    if (!options.out_dir.empty()) {
+      TRELLIS_RETURN_IF_ERROR(write_file_atomic(options.out_dir + "/last.safetensors", *bytes));
+      if (stats.is_best) {
+        TRELLIS_RETURN_IF_ERROR(write_file_atomic(options.out_dir + "/best.safetensors", *bytes));
+      }
+      std::ofstream log(options.out_dir + "/metrics.jsonl", std::ios::app);
+      log << stats_json(stats).dump() << "\n";
+      if (!log) return io_error(options.out_dir + "/metrics.jsonl: write failed");
+    }
+    result.history.push_back(stats);
+    if (options.on_epoch) options.on_epoch(stats);
+    ++epochs_run;
+    if (has_val && config.early_stopping_patience > 0 &&
+        bad_epochs >= config.early_stopping_patience) {
+      result.stopped_early = true;
+      break;
+    }
+  }
+  if (result.best_checkpoint.empty()) result.best_checkpoint = result.last_checkpoint;
+  return result;
+}
+
+}  // namespace trellis::vision
