@@ -124,8 +124,10 @@ Result<ModelSpec> parse_model_spec(const std::string& text) {
   if (fs::is_directory(text, ec)) return ModelSpec{SourceKind::kDirectory, text};
   if (fs::exists(text, ec)) return ModelSpec{SourceKind::kFile, text};
   if (looks_like_artifact_pathspec(text)) return ModelSpec{SourceKind::kArtifact, text};
-  if (text.find('/') == std::string::npos && text.find('.') != std::string::npos) {
-    // "model.safetensors" that is not there: a typo'd path, not an alias.
+  // "/srv/m.safetensors", "./m", "model.safetensors" that are not there: a typo'd path, not an
+  // alias (aliases and pathspecs have no leading '/' or '.', and no extension).
+  const std::string last = text.substr(text.rfind('/') + 1);
+  if (text[0] == '/' || text[0] == '.' || text[0] == '~' || last.find('.') != std::string::npos) {
     return not_found("model file " + text + " does not exist");
   }
   return ModelSpec{SourceKind::kAlias, text};

@@ -29,6 +29,8 @@ TEST(ParseModelSpec, TellsPathsPathspecsAndAliasesApart) {
   EXPECT_EQ(parse_model_spec("production")->kind, SourceKind::kAlias);
   // A missing file is reported as such, not looked up as an alias.
   EXPECT_EQ(parse_model_spec("missing.safetensors").status().code(), Code::kNotFound);
+  EXPECT_EQ(parse_model_spec(dir.file("a/b/c.safetensors")).status().code(), Code::kNotFound);
+  EXPECT_EQ(parse_model_spec("./models/m").status().code(), Code::kNotFound);
 }
 
 TEST(FindCheckpointInDir, PrefersTheFirstSafetensorsFile) {

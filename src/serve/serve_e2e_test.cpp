@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "testing/temp_dir.h"
+#include "trellis/vision/checkpoint.h"
 
 extern char** environ;
 
@@ -165,13 +166,15 @@ class ServeTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new test::TempDir();
-    for (int seed : {1, 2}) {
-      const std::string path = dir_->file("model" + std::to_string(seed) + ".safetensors");
-      const std::string cmd = bin("trellis-serve-fixture") + " --out " + path +
-                              " --epochs 1 --threads 1 --seed " + std::to_string(seed) +
-                              " > " + dir_->file("fixture.log") + " 2>&1";
-      ASSERT_EQ(std::system(cmd.c_str()), 0) << read_text(dir_->file("fixture.log"));
-    }
+    const std::string cmd = bin("trellis-serve-fixture") + " --out " + model(1) +
+                            " --epochs 1 --train-images 2 --threads 2 --seed 1 > " +
+                            dir_->file("fixture.log") + " 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << read_text(dir_->file("fixture.log"));
+    // Model 2: the same weights under other metadata, so other bytes and another version.
+    auto ckpt = vision::load_checkpoint_file(model(1));
+    ASSERT_TRUE(ckpt.ok()) << ckpt.status().to_string();
+    ckpt->epoch += 1;
+    ASSERT_TRUE(vision::save_checkpoint_file(model(2), *ckpt).ok());
   }
   static void TearDownTestSuite() {
     delete dir_;
@@ -482,6 +485,19 @@ TEST_F(ServeTest, SigtermFinishesRequestsInFlightAndExitsZero) {
 }
 
 TEST_F(ServeTest, PingIs503UntilTheModelIsLoadedAndBadModelsExitNonZero) {
+  {
+    ServerProcess server(log_file("ping"), {model(1)});
+    auto c = server.client();
+    std::vector<int> seen;  // distinct /ping answers in order
+    const auto until = std::chrono::steady_clock::now() + 60s;
+    while (std::chrono::steady_clock::now() < until && (seen.empty() || seen.back() != 200)) {
+      if (auto r = c->Get("/ping"); r && (seen.empty() || seen.back() != r->status)) {
+        seen.push_back(r->status);
+      }
+      std::this_thread::sleep_for(2ms);
+    }
+    EXPECT_EQ(seen, (std::vector<int>{503, 200})) << server.log();
+  }
   ServerProcess missing(log_file("missing"), {dir_->file("nope.safetensors")});
   EXPECT_EQ(missing.wait(), 2) << missing.log();
   const std::string junk = dir_->file("junk.safetensors");
