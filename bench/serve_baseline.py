@@ -121,6 +121,9 @@ def main():
             self.reply(200, {"detections": dets, "width": img.width, "height": img.height,
                              "model": "baseline"})
 
+    # The default accept backlog (5) overflows when 32 clients connect at once; trellis-serve
+    # listens with 1024.
+    ThreadingHTTPServer.request_queue_size = 1024
     server = ThreadingHTTPServer((args.host, args.port), Handler)
     server.daemon_threads = True
     print(f"serve_baseline: listening on {args.host}:{args.port}", flush=True)

@@ -39,7 +39,7 @@ from PIL import Image
 Image.open('data/plantdoc-mini/images/test/00007.jpg').convert('RGB').resize((416, 416)).save('$image', quality=90)"
 fi
 cat > "$work/post.lua" <<LUA
-local f = io.open("$image", "rb")
+local f = io.open("$(realpath "$image")", "rb")
 wrk.method = "POST"
 wrk.body = f:read("*all")
 f:close()

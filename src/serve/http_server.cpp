@@ -1,6 +1,7 @@
 #include "serve/http_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -182,6 +183,7 @@ struct HttpServer::Impl {
   Metrics& metrics;
   httplib::Server server;
   int bound_port = 0;
+  int listen_fd = -1;  // the listening socket, seen in the socket-options hook
 
   Impl(HttpOptions o, ModelManager& m, Batcher& b, Metrics& me)
       : options(std::move(o)), models(m), batcher(b), metrics(me) {}
@@ -399,6 +401,13 @@ void HttpServer::Impl::handle_reload(const httplib::Request& req, httplib::Respo
 }
 
 void HttpServer::Impl::setup() {
+  // SO_REUSEADDR only: httplib's default SO_REUSEPORT would let a second server bind the same
+  // port silently and take half the traffic.
+  server.set_socket_options([this](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listen_fd = sock;
+  });
   server.new_task_queue = [n = options.http_threads] {
     return new httplib::ThreadPool(static_cast<size_t>(std::max(1, n)));
   };
@@ -498,6 +507,15 @@ void HttpServer::Impl::setup() {
   }
 }
 
+namespace {
+// cpp-httplib listens with a backlog of 5: a burst of new connections (32 clients starting at
+// once) overflows it and some of them stall or are reset. Listening again on the same socket
+// only raises the backlog (Linux).
+void raise_listen_backlog(int fd) {
+  if (fd >= 0 && ::listen(fd, 1024) != 0) spdlog::warn("cannot raise the listen backlog");
+}
+}  // namespace
+
 HttpServer::HttpServer(HttpOptions options, ModelManager& models, Batcher& batcher,
                        Metrics& metrics)
     : impl_(std::make_unique<Impl>(std::move(options), models, batcher, metrics)) {
@@ -511,6 +529,7 @@ Status HttpServer::bind() {
   if (o.port == 0) {
     impl_->bound_port = impl_->server.bind_to_any_port(o.host);
     if (impl_->bound_port <= 0) return unavailable("cannot listen on " + o.host + ":0");
+    raise_listen_backlog(impl_->listen_fd);
     return Status::ok_status();
   }
   if (!impl_->server.bind_to_port(o.host, o.port)) {
@@ -518,10 +537,12 @@ Status HttpServer::bind() {
                        " (in use, or a bad address)");
   }
   impl_->bound_port = o.port;
+  raise_listen_backlog(impl_->listen_fd);
   return Status::ok_status();
 }
 
 int HttpServer::port() const { return impl_->bound_port; }
+
 void HttpServer::listen() { impl_->server.listen_after_bind(); }
 bool HttpServer::is_running() const { return impl_->server.is_running(); }
 void HttpServer::stop() { impl_->server.stop(); }
