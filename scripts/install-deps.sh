@@ -3,6 +3,8 @@
 # Idempotent and non-interactive: packages already present are skipped, so a
 # second run costs one dpkg query. Pass --bench to add the Python baselines
 # used by bench/ (python3-torch, python3-torchvision, wrk).
+# The browser tests (tests/browser/) need chromium, node and npm from Debian plus
+# playwright-core from npm, installed into ./node_modules from package-lock.json.
 set -euo pipefail
 
 packages=(
@@ -10,8 +12,11 @@ packages=(
   libsqlite3-dev libzstd-dev libssl-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libtorch-dev libopencv-dev libcpp-httplib-dev libcurl4-openssl-dev libpq-dev
-  libexpat1-dev python3-numpy
+  libexpat1-dev python3-numpy chromium
 )
+# Node.js: Debian's nodejs + npm unless a node with its own npm (e.g. NodeSource's) is there.
+if ! command -v node >/dev/null 2>&1; then packages+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-torch python3-torchvision wrk hyperfine)
 fi
@@ -22,13 +27,19 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-if ((${#missing[@]} == 0)); then
-  exit 0
+if ((${#missing[@]} > 0)); then
+  echo "install-deps: installing ${missing[*]}" >&2
+  sudo_cmd=()
+  if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "install-deps: installing ${missing[*]}" >&2
-sudo_cmd=()
-if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# playwright-core for the browser tests, pinned by package-lock.json (no browser download:
+# the tests drive /usr/bin/chromium).
+root="$(cd "$(dirname "$0")/.." && pwd)"
+if [[ ! -d "$root/node_modules/playwright-core" ]]; then
+  echo "install-deps: npm ci (playwright-core)" >&2
+  (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
+fi

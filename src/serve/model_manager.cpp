@@ -1,0 +1,123 @@
+#include "serve/model_manager.h"
+
+#include <spdlog/spdlog.h>
+
+#include <stdexcept>
+
+namespace trellis::serve {
+
+std::string LoadedModel::label(int category_id) const {
+  for (const auto& c : categories) {
+    if (c.id == category_id) return c.name;
+  }
+  return std::to_string(category_id);
+}
+
+ModelManager::ModelManager(ModelSpec spec, ModelManagerOptions options, Metrics& metrics)
+    : spec_(std::move(spec)), options_(std::move(options)), metrics_(metrics) {}
+
+ModelManager::~ModelManager() {
+  std::lock_guard lock(background_mu_);
+  if (background_.joinable()) background_.join();
+}
+
+std::shared_ptr<const LoadedModel> ModelManager::current() const {
+  std::lock_guard lock(mu_);
+  return current_;
+}
+
+void ModelManager::publish(std::shared_ptr<const LoadedModel> model) {
+  metrics_.set_model(model->version, model->digest);
+  std::lock_guard lock(mu_);
+  current_ = std::move(model);
+}
+
+Result<std::shared_ptr<const LoadedModel>> ModelManager::load(ModelBytes bytes) const {
+  const auto started = std::chrono::steady_clock::now();
+  auto model = std::make_shared<LoadedModel>();
+  model->version = bytes.version;
+  model->digest = bytes.digest;
+  model->source = bytes.source;
+  for (int i = 0; i < std::max(1, options_.num_detectors); ++i) {
+    auto det = vision::Detector::load(bytes.bytes, {.device = options_.device});
+    if (!det.ok()) return det.status().with_context(bytes.source);
+    model->detectors.push_back(std::move(det).value());
+  }
+  model->image_size = model->detectors[0]->image_size();
+  model->categories = model->detectors[0]->categories();
+  // Warm-up: the first forward pass allocates and picks kernels; do it here, not on a request.
+  const int side = model->image_size;
+  std::vector<uint8_t> grey(static_cast<size_t>(side) * side * 3, 114);
+  const vision::ImageView view{grey.data(), side, side, 0, true};
+  try {
+    for (auto& det : model->detectors) (void)det->detect({view});
+  } catch (const std::exception& e) {
+    return internal_error(bytes.source + ": warm-up failed: " + e.what());
+  }
+  model->loaded_at = std::chrono::system_clock::now();
+  spdlog::info("model {} loaded from {} ({} workers) in {:.2f} s", model->version, model->source,
+               model->detectors.size(),
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  return std::shared_ptr<const LoadedModel>(std::move(model));
+}
+
+Status ModelManager::load_initial() {
+  std::lock_guard reload_lock(reload_mu_);
+  auto bytes = resolve_model(spec_, options_.client);
+  if (!bytes.ok()) return bytes.status();
+  auto model = load(std::move(bytes).value());
+  if (!model.ok()) return model.status();
+  publish(std::move(model).value());
+  metrics_.set_ready(true);
+  return Status::ok_status();
+}
+
+Result<ReloadOutcome> ModelManager::reload(bool force) {
+  std::unique_lock reload_lock(reload_mu_, std::try_to_lock);
+  if (!reload_lock.owns_lock()) return unavailable("a model reload is already running");
+  reloading_ = true;
+  struct Reset {
+    std::atomic<bool>& flag;
+    ~Reset() { flag = false; }
+  } reset{reloading_};
+
+  const auto old = current();
+  ReloadOutcome outcome;
+  outcome.previous_version = old ? old->version : "";
+  auto bytes = resolve_model(spec_, options_.client);
+  if (!bytes.ok()) {
+    metrics_.record_reload(false);
+    spdlog::error("reload: {}", bytes.status().to_string());
+    return bytes.status();
+  }
+  if (old && old->digest == bytes->digest && !force) {
+    outcome.version = old->version;
+    spdlog::info("reload: {} is unchanged (digest {})", old->version, old->digest.substr(0, 12));
+    return outcome;
+  }
+  auto model = load(std::move(bytes).value());
+  if (!model.ok()) {
+    metrics_.record_reload(false);
+    spdlog::error("reload: {} (still serving {})", model.status().to_string(),
+                  outcome.previous_version);
+    return model.status();
+  }
+  outcome.version = (*model)->version;
+  outcome.changed = true;
+  publish(std::move(model).value());
+  metrics_.record_reload(true);
+  spdlog::info("reload: now serving {} (was {})", outcome.version, outcome.previous_version);
+  return outcome;
+}
+
+void ModelManager::reload_in_background() {
+  std::lock_guard lock(background_mu_);
+  if (reloading_.load()) {
+    spdlog::warn("reload requested while one is running; ignored");
+    return;
+  }
+  if (background_.joinable()) background_.join();
+  background_ = std::thread([this] { (void)reload(false); });
+}
+
+}  // namespace trellis::serve

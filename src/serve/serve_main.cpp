@@ -1,0 +1,180 @@
+// trellis-serve (`trellis serve MODEL`): the model server. Binds first so /ping answers 503
+// while the model loads, loads and warms up, then serves until SIGTERM/SIGINT (graceful: stop
+// accepting, answer what is in flight, exit 0). SIGHUP reloads the model in the background.
+#include <pthread.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+
+#include "serve/batcher.h"
+#include "serve/http_server.h"
+#include "serve/metrics.h"
+#include "serve/model_manager.h"
+#include "serve/model_source.h"
+
+namespace ts = trellis::serve;
+
+namespace {
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::string(v) : fallback;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Serve a trained detector over HTTP (SageMaker serving contract)"};
+  std::string model_text, host = env_or("TRELLIS_SERVE_HOST", "127.0.0.1");
+  std::string admin_token = env_or("TRELLIS_ADMIN_TOKEN", "");
+  std::string device = "cpu", log_level = "info", root, metadata;
+  int port = -1;
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int workers = std::max(1, cores / 2), threads = 0;
+  int max_batch = 8, max_queue = 256, max_instances = 64, max_detections = 100;
+  double max_delay_ms = 5, max_body_mb = 20, score_threshold = 0.3;
+  int64_t max_image_pixels = 40'000'000;
+  int read_timeout = 10, write_timeout = 10, request_timeout = 60, http_threads = 64;
+  app.add_option("model", model_text,
+                 "checkpoint file, model folder, artifact pathspec (Flow/run/step[/task]/artifact) "
+                 "or registry alias; default /opt/ml/model");
+  app.add_option("--model", model_text, "same as the positional MODEL");
+  app.add_option("--host", host, "address to listen on ($TRELLIS_SERVE_HOST)")
+      ->capture_default_str();
+  app.add_option("--port", port, "port (default $SAGEMAKER_BIND_TO_PORT, else 8080; 0: any)");
+  app.add_option("--workers", workers, "batching workers, one model copy each")
+      ->capture_default_str();
+  app.add_option("--threads", threads, "intra-op threads per worker (0: cores / workers)");
+  app.add_option("--max-batch", max_batch, "images per forward pass")->capture_default_str();
+  app.add_option("--max-delay-ms", max_delay_ms, "how long a batch waits to fill")
+      ->capture_default_str();
+  app.add_option("--max-queue", max_queue, "queued images before 503")->capture_default_str();
+  app.add_option("--max-body-mb", max_body_mb, "request body limit (413 above)")
+      ->capture_default_str();
+  app.add_option("--max-image-pixels", max_image_pixels, "decoded image limit (width*height)")
+      ->capture_default_str();
+  app.add_option("--max-instances", max_instances, "images per JSON request")
+      ->capture_default_str();
+  app.add_option("--score-threshold", score_threshold, "default minimum score")
+      ->capture_default_str();
+  app.add_option("--max-detections", max_detections, "default detections per image")
+      ->capture_default_str();
+  app.add_option("--read-timeout", read_timeout, "seconds; slow clients are cut off")
+      ->capture_default_str();
+  app.add_option("--write-timeout", write_timeout, "seconds")->capture_default_str();
+  app.add_option("--request-timeout", request_timeout, "seconds waiting for the model (503)")
+      ->capture_default_str();
+  app.add_option("--http-threads", http_threads, "connections served at once")
+      ->capture_default_str();
+  app.add_option("--admin-token", admin_token,
+                 "enables POST /admin/reload with this bearer token ($TRELLIS_ADMIN_TOKEN)");
+  app.add_option("--device", device, "cpu | cuda | cuda:N")->capture_default_str();
+  app.add_option("--root", root, "engine datastore for pathspecs and aliases ($TRELLIS_ROOT)");
+  app.add_option("--metadata", metadata, "engine metadata URL ($TRELLIS_METADATA)");
+  app.add_option("--log-level", log_level, "debug | info | warn | error")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ trellis-serve: %v");
+  if (port < 0) port = std::atoi(env_or("SAGEMAKER_BIND_TO_PORT", "8080").c_str());
+  if (threads <= 0) threads = std::max(1, cores / std::max(1, workers));
+  if (max_batch < 1 || workers < 1 || max_queue < 1 || max_delay_ms < 0) {
+    spdlog::error("--max-batch, --workers and --max-queue must be >= 1, --max-delay-ms >= 0");
+    return 2;
+  }
+
+  auto spec = ts::parse_model_spec(model_text);
+  if (!spec.ok()) {
+    spdlog::error("{}", spec.status().to_string());
+    return 2;
+  }
+
+  // Signals are taken by one thread with sigwait; every other thread inherits this mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not kill the server
+
+  ts::Metrics metrics;
+  ts::ModelManager models(*spec,
+                          {.num_detectors = workers,
+                           .device = device,
+                           .client = {.root = root, .metadata_url = metadata}},
+                          metrics);
+  ts::Batcher batcher(models,
+                      {.workers = workers,
+                       .threads_per_worker = threads,
+                       .max_batch = max_batch,
+                       .max_delay = std::chrono::microseconds(
+                           static_cast<int64_t>(max_delay_ms * 1000)),
+                       .max_queue = max_queue},
+                      metrics);
+  ts::HttpOptions http_options;
+  http_options.host = host;
+  http_options.port = port;
+  http_options.max_body_bytes = static_cast<size_t>(max_body_mb * 1024 * 1024);
+  http_options.image_limits.max_pixels = max_image_pixels;
+  http_options.max_instances = max_instances;
+  http_options.score_threshold = static_cast<float>(score_threshold);
+  http_options.max_detections = max_detections;
+  http_options.read_timeout = std::chrono::seconds(read_timeout);
+  http_options.write_timeout = std::chrono::seconds(write_timeout);
+  http_options.request_timeout = std::chrono::seconds(request_timeout);
+  http_options.http_threads = http_threads;
+  http_options.admin_token = admin_token;
+  ts::HttpServer http(http_options, models, batcher, metrics);
+  if (auto s = http.bind(); !s.ok()) {
+    spdlog::error("{}", s.to_string());
+    return 1;
+  }
+  std::thread listener([&] { http.listen(); });
+  while (!http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  spdlog::info("listening on http://{}:{} ({} workers x {} threads, max batch {}, max delay {} ms)",
+               host, http.port(), workers, threads, max_batch, max_delay_ms);
+
+  std::once_flag stopped;
+  auto stop_http = [&] { std::call_once(stopped, [&] { http.stop(); }); };
+  std::atomic<bool> is_terminating{false};
+  std::thread signal_thread([&] {
+    while (true) {
+      int sig = 0;
+      if (sigwait(&signals, &sig) != 0) continue;
+      if (sig == SIGHUP) {
+        spdlog::info("SIGHUP: reloading the model in the background");
+        models.reload_in_background();
+        continue;
+      }
+      if (sig == SIGTERM || sig == SIGINT) {
+        if (is_terminating.exchange(true)) return;  // the second one is our own wake-up
+        spdlog::info("{}: finishing requests in flight, then exiting",
+                     sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        stop_http();
+        return;
+      }
+    }
+  });
+
+  int exit_code = 0;
+  if (auto s = models.load_initial(); !s.ok()) {
+    spdlog::error("cannot load the model: {}", s.to_string());
+    exit_code = 1;
+    stop_http();
+  } else {
+    spdlog::info("ready: serving {}", models.current()->version);
+  }
+  listener.join();
+  batcher.stop();
+  if (!is_terminating.exchange(true)) {
+    ::pthread_kill(signal_thread.native_handle(), SIGTERM);  // wake sigwait so it can return
+  }
+  signal_thread.join();
+  spdlog::info("stopped");
+  return exit_code;
+}
