@@ -1,6 +1,10 @@
 // End-to-end: the plant-detection flow on the bundled plantdoc-mini, through
 // its CLI, in the quick modes (one batch, tiny images) so CI stays fast.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include "testing/command.h"
 #include "testing/temp_dir.h"
@@ -45,6 +49,36 @@ TEST_F(PlantE2E, TestingRunDeploysThenAFailedEvaluateResumesWithoutRetraining) {
   auto media = c->media(*eval);
   ASSERT_TRUE(media.ok());
   EXPECT_GE(media->size(), 2u);  // per-class table, predictions table (+ PR curves)
+
+  // Serve the alias and send one test image (the README's main job, in small).
+  {
+    const std::string log = dir_.file("server.log");
+    auto started = run_command(test::build_path("bin/trellis") + " serve plant/production --port 0 --root " +
+                               dir_.path() + " > " + log + " 2>&1 & echo $!");
+    const pid_t pid = std::stoi(started.output);
+    std::string port;
+    for (int i = 0; i < 600 && port.empty(); ++i) {
+      auto out = run_command("grep -o 'listening on http://127.0.0.1:[0-9]*' " + log);
+      if (out.exit_code == 0) port = out.output.substr(out.output.rfind(':') + 1);
+      else usleep(100000);
+    }
+    ASSERT_FALSE(port.empty()) << run_command("cat " + log).output;
+    while (port.back() == '\n') port.pop_back();
+    const std::string url = "http://127.0.0.1:" + port;
+    auto ready = run_command("for i in $(seq 1 600); do curl -sf " + url + "/ping >/dev/null && exit 0; sleep 0.1; done; exit 1");
+    ASSERT_EQ(ready.exit_code, 0) << run_command("cat " + log).output;
+    auto reply = run_command("curl -s -H 'Content-Type: image/jpeg' --data-binary @" +
+                             std::string(TRELLIS_SOURCE_DIR) + "/data/plantdoc-mini/images/test/00001.jpg '" +
+                             url + "/invocations?score_threshold=0'");
+    auto j = Json::parse(reply.output, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << reply.output;
+    EXPECT_EQ(j["model"], "PlantDetection/1") << reply.output;
+    EXPECT_EQ(j["width"], 320);
+    EXPECT_TRUE(j["detections"].is_array());
+    EXPECT_TRUE(std::filesystem::exists(dir_.file("servers/plant_production.json")));
+    ::kill(pid, SIGTERM);
+    for (int i = 0; i < 100 && ::kill(pid, 0) == 0; ++i) usleep(100000);
+  }
 
   // A forced failure in evaluate; resume continues from evaluate: train is cloned.
   auto failed = plant(std::string("run") + kQuick, "PLANT_TEST_FAIL_STEP=evaluate");

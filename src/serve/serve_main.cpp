@@ -1,6 +1,7 @@
 // trellis-serve (`trellis serve MODEL`): the model server. Binds first so /ping answers 503
 // while the model loads, loads and warms up, then serves until SIGTERM/SIGINT (graceful: stop
 // accepting, answer what is in flight, exit 0). SIGHUP reloads the model in the background.
+#include <filesystem>
 #include <pthread.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -12,11 +13,15 @@
 #include <mutex>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
 #include "serve/batcher.h"
 #include "serve/http_server.h"
 #include "serve/metrics.h"
 #include "serve/model_manager.h"
 #include "serve/model_source.h"
+#include "trellis/core/fs.h"
 
 namespace ts = trellis::serve;
 
@@ -138,6 +143,25 @@ int main(int argc, char** argv) {
   while (!http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   spdlog::info("listening on http://{}:{} ({} workers x {} threads, max batch {}, max delay {} ms)",
                host, http.port(), workers, threads, max_batch, max_delay_ms);
+  // Serving an alias: register pid and URL so that a deploy to the alias can
+  // tell this server to reload (flows/plant_detection: deploy sends SIGHUP).
+  std::string registration;
+  if (spec->kind == ts::SourceKind::kAlias) {
+    std::string store = root;
+    if (store.empty()) {
+      const char* env = std::getenv("TRELLIS_ROOT");
+      store = env && *env ? env : ".trellis";
+    }
+    std::string file = spec->text;
+    std::replace(file.begin(), file.end(), '/', '_');
+    registration = std::filesystem::absolute(store).string() + "/servers/" + file + ".json";
+    const nlohmann::json info = {{"pid", ::getpid()}, {"alias", spec->text},
+                                 {"url", "http://" + host + ":" + std::to_string(http.port())}};
+    if (auto w = trellis::atomic_write_file(registration, info.dump()); !w.ok()) {
+      spdlog::warn("cannot register for reloads: {}", w.to_string());
+      registration.clear();
+    }
+  }
 
   std::once_flag stopped;
   auto stop_http = [&] { std::call_once(stopped, [&] { http.stop(); }); };
@@ -170,6 +194,7 @@ int main(int argc, char** argv) {
     spdlog::info("ready: serving {}", models.current()->version);
   }
   listener.join();
+  if (!registration.empty()) std::filesystem::remove(registration);
   batcher.stop();
   if (!is_terminating.exchange(true)) {
     ::pthread_kill(signal_thread.native_handle(), SIGTERM);  // wake sigwait so it can return
