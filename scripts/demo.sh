@@ -9,7 +9,7 @@ bash scripts/build.sh
 export TRELLIS_ROOT=${TRELLIS_DEMO_ROOT:-$PWD/demo-store}
 mkdir -p "$TRELLIS_ROOT"
 echo "== training, evaluating and deploying (store: $TRELLIS_ROOT)"
-build/flows/plant_detection run --epochs "${DEMO_EPOCHS:-3}" --image-size "${DEMO_IMAGE_SIZE:-320}"
+build/flows/plant_detection run --epochs "${DEMO_EPOCHS:-2}" --image-size "${DEMO_IMAGE_SIZE:-256}"
 report=$TRELLIS_ROOT/PlantDetection-latest-report.html
 build/bin/trellis report PlantDetection/latest -o "$report" >/dev/null
 if [[ -x build/bin/trellis-serve ]]; then
