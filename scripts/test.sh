@@ -5,4 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
 cd build
-ctest --output-on-failure -j"$(nproc)" "$@"
+# One test at a time: the LibTorch tests each use every core, and running them
+# side by side only makes each slower (and their timings meaningless).
+ctest --output-on-failure --timeout 1800 "$@"
