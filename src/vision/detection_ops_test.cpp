@@ -8,6 +8,7 @@
 #include "trellis/vision/checkpoint.h"
 #include "trellis/vision/safetensors.h"
 #include "trellis/vision/train_config.h"
+#include "vision/model_io.h"
 #include "vision/retinanet.h"
 
 namespace trellis::vision {
@@ -209,6 +210,30 @@ TEST(Loss, ImageWithoutBoxesHasOnlyClassificationLoss) {
   auto l2 = model->loss(out, {one, empty});
   EXPECT_GT(l2.box_regression.item<float>(), 0.0f);
   EXPECT_TRUE(std::isfinite(l2.total().item<float>()));
+}
+
+TEST(ModelIo, BackboneWeightsLoadIntoTheBodyOnly) {
+  RetinaNetOptions o;
+  o.backbone = "resnet18";
+  o.num_classes = 3;
+  torch::manual_seed(1);
+  RetinaNet source(o);
+  torch::manual_seed(2);
+  RetinaNet target(o);
+  std::map<std::string, TensorBytes> weights;
+  export_model(source, weights);
+  EXPECT_TRUE(weights.count("backbone.body.layer1.0.conv1.weight"));
+  EXPECT_TRUE(weights.count("backbone.fpn.extra_blocks.p6.weight"));
+  EXPECT_TRUE(weights.count("head.classification_head.conv.0.0.weight"));
+  EXPECT_TRUE(weights.count("backbone.body.bn1.num_batches_tracked"));
+  ASSERT_TRUE(import_model(weights, target, "backbone.body.").ok());
+  EXPECT_TRUE(torch::equal(source->backbone->body->conv1->weight, target->backbone->body->conv1->weight));
+  EXPECT_FALSE(torch::equal(source->head->classification_head->last->weight,
+                            target->head->classification_head->last->weight));
+  weights.erase("backbone.body.conv1.weight");
+  auto s = import_model(weights, target, "backbone.body.");
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("backbone.body.conv1.weight"), std::string::npos);
 }
 
 TEST(Safetensors, RoundTripsTensorsAndMetadata) {

@@ -19,7 +19,7 @@ struct DetectorOptions {
   std::string device = "cpu";  // cpu | cuda | cuda:N
   int num_threads = 0;         // > 0: at::set_num_threads (process-wide)
   bool fuse_batchnorm = true;  // fold BN into convs (inference only, same outputs up to fp error)
-  bool channels_last = true;
+  bool channels_last = false;  // NHWC; measured slower on CPU here, try it on CUDA
 };
 
 struct DetectOptions {

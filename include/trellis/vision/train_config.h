@@ -46,7 +46,7 @@ struct TrainConfig {
   int num_threads = 0;                  // 0: all cores
   std::string device = "cpu";           // cpu | cuda | cuda:N
   bool amp = true;                      // mixed precision, CUDA only
-  bool channels_last = true;            // memory format for convs (CPU and CUDA)
+  bool channels_last = false;           // NHWC convs; measured slower on CPU here (bench/RESULTS.md)
   int early_stopping_patience = 6;      // epochs without improvement; 0 disables
   std::string early_stopping_metric = "val_loss";  // val_loss (lower) | map50 (higher)
   bool progress = true;                 // progress bar on stderr
