@@ -296,8 +296,15 @@ void HttpServer::Impl::handle_invocations(const httplib::Request& req, httplib::
     for (size_t i = 0; i < instances.size(); ++i) {
       const json& inst = instances[i];
       const json* b64 = nullptr;
-      if (inst.is_string()) b64 = &inst;
-      else if (inst.is_object() && inst.contains("b64") && inst["b64"].is_string()) b64 = &inst["b64"];
+      if (inst.is_string()) {
+        b64 = &inst;
+      } else if (inst.is_object() && inst.contains("b64") && inst["b64"].is_string()) {
+        b64 = &inst["b64"];
+      } else if (inst.is_object() && inst.contains("image_bytes") &&
+                 inst["image_bytes"].is_object() && inst["image_bytes"].contains("b64") &&
+                 inst["image_bytes"]["b64"].is_string()) {
+        b64 = &inst["image_bytes"]["b64"];  // TensorFlow Serving's spelling
+      }
       if (!b64) {
         send_error(res, 400, "instances[" + std::to_string(i) +
                                  "] must be {\"b64\": \"<base64 image>\"} or a base64 string");

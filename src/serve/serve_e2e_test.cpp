@@ -249,18 +249,22 @@ TEST_F(ServeTest, AnswersTheSageMakerContract) {
   EXPECT_EQ(parse(r)["detections"].size(), 0u);
 
   // Several images as JSON, settings in the body.
-  json body = {{"instances", {{{"b64", base64(jpeg)}}, base64(make_image(".png", 64, 48))}},
+  json body = {{"instances",
+                {{{"b64", base64(jpeg)}},
+                 base64(make_image(".png", 64, 48)),
+                 {{"image_bytes", {{"b64", base64(make_image(".jpg", 40, 30))}}}}}},
                {"score_threshold", 0.0},
                {"max_detections", 1}};
   r = c->Post("/invocations", body.dump(), "application/json");
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
   j = parse(r);
-  ASSERT_EQ(j["predictions"].size(), 2u);
+  ASSERT_EQ(j["predictions"].size(), 3u);
   EXPECT_EQ(j["predictions"][0]["width"], 320);
   EXPECT_EQ(j["predictions"][1]["width"], 64);
   EXPECT_EQ(j["predictions"][1]["height"], 48);
   EXPECT_EQ(j["predictions"][1]["detections"].size(), 1u);
+  EXPECT_EQ(j["predictions"][2]["width"], 40);
 
   r = c->Get("/healthz");
   ASSERT_TRUE(r);

@@ -105,6 +105,7 @@ int main(int argc, char** argv) {
   ts::Metrics metrics;
   ts::ModelManager models(*spec,
                           {.num_detectors = workers,
+                           .threads_per_worker = threads,
                            .device = device,
                            .client = {.root = root, .metadata_url = metadata}},
                           metrics);
