@@ -40,8 +40,8 @@ int main(int argc, char** argv) {
     for (int w = 0; w < workers; ++w) {
       ts.emplace_back([&] {
         trellis::serve::set_intra_op_threads(threads);
-        auto det = tv::Detector::load_file(model, {.fuse_batchnorm = fuse != 0,
-                                                   .channels_last = channels_last != 0});
+        auto det = tv::Detector::load_file(
+            model, {.fuse_batchnorm = fuse != 0, .channels_last = channels_last != 0});
         if (!det.ok()) return;
         std::vector<tv::ImageView> views(static_cast<size_t>(b), img->view);
         (void)(*det)->detect(views);  // warm-up

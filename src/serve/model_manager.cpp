@@ -1,10 +1,10 @@
 #include "serve/model_manager.h"
 
-#include "serve/batcher.h"
-
 #include <spdlog/spdlog.h>
 
 #include <stdexcept>
+
+#include "serve/batcher.h"
 
 namespace trellis::serve {
 

@@ -34,10 +34,10 @@ struct LoadedModel {
 };
 
 struct ModelManagerOptions {
-  int num_detectors = 1;        // = batching workers
-  int threads_per_worker = 1;   // the warm-up runs with the workers' intra-op thread count
+  int num_detectors = 1;       // = batching workers
+  int threads_per_worker = 1;  // the warm-up runs with the workers' intra-op thread count
   std::string device = "cpu";
-  ClientOptions client;         // for artifact and alias sources
+  ClientOptions client;  // for artifact and alias sources
 };
 
 struct ReloadOutcome {

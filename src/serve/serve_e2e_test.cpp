@@ -80,12 +80,12 @@ std::string make_image(const std::string& ext, int w, int h) {
 }
 
 std::string base64(const std::string& bytes) {
-  static const char* kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   size_t i = 0;
   for (; i + 2 < bytes.size(); i += 3) {
-    const uint32_t v = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) | uint8_t(bytes[i + 2]);
+    const uint32_t v =
+        (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) | uint8_t(bytes[i + 2]);
     for (int s = 18; s >= 0; s -= 6) out += kAlphabet[(v >> s) & 63];
   }
   if (i < bytes.size()) {
@@ -180,7 +180,9 @@ class ServeTest : public ::testing::Test {
     delete dir_;
     dir_ = nullptr;
   }
-  static std::string model(int seed) { return dir_->file("model" + std::to_string(seed) + ".safetensors"); }
+  static std::string model(int seed) {
+    return dir_->file("model" + std::to_string(seed) + ".safetensors");
+  }
   static std::string log_file(const std::string& name) { return dir_->file(name + ".log"); }
 
   static test::TempDir* dir_;
@@ -322,12 +324,12 @@ TEST_F(ServeTest, RefusesBadInputWithJsonErrorsAndKeepsServing) {
                     "malformed JSON");
   expect_json_error(c->Post("/invocations", "{\"images\": []}", "application/json"), 400,
                     "JSON without instances");
-  expect_json_error(c->Post("/invocations", "{\"instances\": [{\"b64\": \"***\"}]}",
-                            "application/json"),
-                    400, "bad base64");
-  expect_json_error(c->Post("/invocations", "{\"instances\": [{\"b64\": \"aGVsbG8=\"}]}",
-                            "application/json"),
-                    400, "base64 of something else");
+  expect_json_error(
+      c->Post("/invocations", "{\"instances\": [{\"b64\": \"***\"}]}", "application/json"), 400,
+      "bad base64");
+  expect_json_error(
+      c->Post("/invocations", "{\"instances\": [{\"b64\": \"aGVsbG8=\"}]}", "application/json"),
+      400, "base64 of something else");
   expect_json_error(c->Post("/invocations?score_threshold=2", jpeg, "image/jpeg"), 400,
                     "threshold out of range");
   expect_json_error(c->Post("/invocations?max_detections=abc", jpeg, "image/jpeg"), 400,
@@ -343,7 +345,8 @@ TEST_F(ServeTest, RefusesBadInputWithJsonErrorsAndKeepsServing) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(static_cast<uint16_t>(server.port()));
   ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  const std::string partial = "POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nab";
+  const std::string partial =
+      "POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nab";
   ASSERT_EQ(::send(fd, partial.data(), partial.size(), 0), static_cast<ssize_t>(partial.size()));
   timeval tv{5, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);

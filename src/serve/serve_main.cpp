@@ -109,14 +109,14 @@ int main(int argc, char** argv) {
                            .device = device,
                            .client = {.root = root, .metadata_url = metadata}},
                           metrics);
-  ts::Batcher batcher(models,
-                      {.workers = workers,
-                       .threads_per_worker = threads,
-                       .max_batch = max_batch,
-                       .max_delay = std::chrono::microseconds(
-                           static_cast<int64_t>(max_delay_ms * 1000)),
-                       .max_queue = max_queue},
-                      metrics);
+  ts::Batcher batcher(
+      models,
+      {.workers = workers,
+       .threads_per_worker = threads,
+       .max_batch = max_batch,
+       .max_delay = std::chrono::microseconds(static_cast<int64_t>(max_delay_ms * 1000)),
+       .max_queue = max_queue},
+      metrics);
   ts::HttpOptions http_options;
   http_options.host = host;
   http_options.port = port;
