@@ -41,7 +41,8 @@ Result<std::shared_ptr<const LoadedModel>> ModelManager::load(ModelBytes bytes) 
   model->digest = bytes.digest;
   model->source = bytes.source;
   for (int i = 0; i < std::max(1, options_.num_detectors); ++i) {
-    auto det = vision::Detector::load(bytes.bytes, {.device = options_.device});
+    auto det = vision::Detector::load(
+        bytes.bytes, {.device = options_.device, .channels_last = options_.channels_last});
     if (!det.ok()) return det.status().with_context(bytes.source);
     model->detectors.push_back(std::move(det).value());
   }

@@ -454,6 +454,13 @@ TEST_F(ServeTest, SwapsModelsUnderLoadWithoutFailedRequests) {
   }
   EXPECT_EQ(version(), v1);
   std::this_thread::sleep_for(300ms);
+
+  // A broken new version is refused and the old one keeps serving.
+  std::ofstream(served, std::ios::trunc) << "not a checkpoint";
+  r = c->Post("/admin/reload", {{"Authorization", "Bearer s3cret"}}, "", "text/plain");
+  expect_json_error(r, 500, "reload of a broken checkpoint");
+  EXPECT_EQ(version(), v1);
+  std::this_thread::sleep_for(200ms);
   load.stop();
   EXPECT_EQ(load.failed(), 0);
   EXPECT_GT(load.ok(), 10);
@@ -463,6 +470,8 @@ TEST_F(ServeTest, SwapsModelsUnderLoadWithoutFailedRequests) {
   ASSERT_TRUE(r);
   EXPECT_NE(r->body.find("trellis_serve_model_reloads_total{result=\"ok\"} 2"), std::string::npos)
       << r->body;
+  EXPECT_NE(r->body.find("trellis_serve_model_reloads_total{result=\"error\"} 1"),
+            std::string::npos);
   EXPECT_EQ(server.terminate_and_wait(), 0) << server.log();
 }
 
