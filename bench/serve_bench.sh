@@ -5,19 +5,20 @@
 # hits both alike. Prints a markdown table (p50/p99 latency, requests/s, errors, peak RSS) and
 # the throughput ratio.
 #
-#   bench/serve_bench.sh [--duration 30] [--concurrency "1 8 32"] [--threads 2]
+#   bench/serve_bench.sh [--duration 30] [--concurrency "1 8 32"] [--threads 2] [--workers 1]
 #                        [--model M.safetensors] [--image I.jpg] [-- extra trellis-serve args]
 # Needs: build/bin/trellis-serve, build/bin/trellis-serve-fixture, wrk, /usr/bin/python3 with
 # torch + torchvision + PIL (scripts/install-deps.sh --bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-duration=30 concurrency="1 8 32" threads=2 model="" image=""
+duration=30 concurrency="1 8 32" threads=2 workers=1 model="" image=""
 extra=()
 while (($#)); do
   case "$1" in
     --duration) duration=$2; shift 2 ;;
     --concurrency) concurrency=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
+    --workers) workers=$2; shift 2 ;;  # trellis-serve: workers x threads/workers threads
     --model) model=$2; shift 2 ;;
     --image) image=$2; shift 2 ;;
     --) shift; extra=("$@"); break ;;
@@ -58,7 +59,8 @@ wait_ready() {
   exit 1
 }
 port_c=18480 port_py=18481
-build/bin/trellis-serve "$model" --port $port_c --threads "$threads" --log-level warn \
+build/bin/trellis-serve "$model" --port $port_c --workers "$workers" \
+  --threads "$((threads / workers > 0 ? threads / workers : 1))" --log-level warn \
   "${extra[@]}" >"$work/trellis.log" 2>&1 &
 pids+=($!) ; pid_c=$!
 /usr/bin/python3 bench/serve_baseline.py --model "$model" --port $port_py --threads "$threads" \
@@ -87,7 +89,7 @@ peak_rss_mb() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 
 : >"$work/wrk.log"
 echo "# serve_bench: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, ${duration} s per run," \
-     "threads $threads, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+     "threads $threads (trellis: $workers workers), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "| concurrency | server | req/s | p50 ms | p99 ms | errors | requests |"
 echo "| --- | --- | --- | --- | --- | --- | --- |"
 declare -A rps

@@ -7,7 +7,7 @@
 namespace trellis::serve {
 
 struct Asset {
-  std::string_view path;          // URL path: "/", "/app.js", ...
+  std::string_view path;  // URL path: "/", "/app.js", ...
   std::string_view content_type;
   std::string_view body;
 };

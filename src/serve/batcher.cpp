@@ -27,8 +27,8 @@ std::future<Result<InferenceResult>> Batcher::submit(std::shared_ptr<const void>
     return future;
   }
   if (static_cast<int>(queue_.size()) >= options_.max_queue) {
-    job.promise.set_value(unavailable("the server is overloaded (" +
-                                      std::to_string(queue_.size()) + " images queued)"));
+    job.promise.set_value(unavailable("the server is overloaded (" + std::to_string(queue_.size()) +
+                                      " images queued)"));
     return future;
   }
   queue_.push_back(std::move(job));
@@ -67,9 +67,9 @@ std::vector<Batcher::Job> Batcher::next_batch() {
         queue_.pop_front();
         continue;
       }
-      if (is_stopping_ ||
-          queue_cv_.wait_until(lock, deadline, [&] { return !queue_.empty() || is_stopping_; }) ==
-              false) {
+      if (is_stopping_ || queue_cv_.wait_until(lock, deadline, [&] {
+            return !queue_.empty() || is_stopping_;
+          }) == false) {
         break;
       }
     }
@@ -116,9 +116,9 @@ void Batcher::run_batch(int index, std::vector<Job>& batch) {
     }
     return;
   }
-  metrics_.record_batch(static_cast<int>(batch.size()),
-                        std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
-                            .count());
+  metrics_.record_batch(
+      static_cast<int>(batch.size()),
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   for (size_t i = 0; i < batch.size(); ++i) {
     const auto& want = batch[i].options;
     InferenceResult r;

@@ -22,11 +22,11 @@
 namespace trellis::serve {
 
 struct BatcherOptions {
-  int workers = 1;                      // = ModelManagerOptions::num_detectors
-  int threads_per_worker = 1;           // intra-op threads of each worker's forward passes
+  int workers = 1;             // = ModelManagerOptions::num_detectors
+  int threads_per_worker = 1;  // intra-op threads of each worker's forward passes
   int max_batch = 8;
   std::chrono::microseconds max_delay{std::chrono::milliseconds(5)};
-  int max_queue = 256;                  // images; beyond it submit() answers kUnavailable
+  int max_queue = 256;  // images; beyond it submit() answers kUnavailable
 };
 
 // What one image got back, with the model that produced it.

@@ -1,8 +1,8 @@
 #include "serve/http_server.h"
 
 #include <httplib.h>
-#include <sys/socket.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <array>
@@ -25,8 +25,8 @@ constexpr int kMaxDetectionsLimit = 1000;
 
 // Paths with a route; anything else is counted as "other" in the metrics (scanners probe many).
 constexpr std::array<std::string_view, 9> kKnownPaths = {
-    "/", "/ping", "/invocations", "/healthz", "/version", "/metrics", "/admin/reload",
-    "/app.js", "/style.css"};
+    "/",        "/ping",         "/invocations", "/healthz",  "/version",
+    "/metrics", "/admin/reload", "/app.js",      "/style.css"};
 
 std::string metric_path(const std::string& path) {
   for (auto p : kKnownPaths) {
@@ -47,10 +47,14 @@ void send_error(httplib::Response& res, int status, const std::string& message) 
 int http_status_of(const Status& s) {
   switch (s.code()) {
     case Code::kInvalidArgument:
-    case Code::kCorrupt: return 400;
-    case Code::kNotFound: return 404;
-    case Code::kUnavailable: return 503;
-    default: return 500;
+    case Code::kCorrupt:
+      return 400;
+    case Code::kNotFound:
+      return 404;
+    case Code::kUnavailable:
+      return 503;
+    default:
+      return 500;
   }
 }
 
@@ -127,7 +131,8 @@ std::map<std::string, std::string> parse_custom_attributes(const std::string& he
 Result<std::string> decode_base64(std::string_view text) {
   if (text.substr(0, 5) == "data:") {
     const size_t comma = text.find(',');
-    if (comma == std::string_view::npos || text.substr(0, comma).find(";base64") == std::string_view::npos) {
+    if (comma == std::string_view::npos ||
+        text.substr(0, comma).find(";base64") == std::string_view::npos) {
       return invalid_argument("data URL is not base64");
     }
     text.remove_prefix(comma + 1);
@@ -139,11 +144,16 @@ Result<std::string> decode_base64(std::string_view text) {
   bool padded = false;
   for (char c : text) {
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '+' || c == '-') v = 62;
-    else if (c == '/' || c == '_') v = 63;
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '+' || c == '-')
+      v = 62;
+    else if (c == '/' || c == '_')
+      v = 63;
     else if (c == '=') {
       padded = true;
       continue;
@@ -191,8 +201,7 @@ struct HttpServer::Impl {
   void setup();
   void handle_invocations(const httplib::Request& req, httplib::Response& res);
   void handle_reload(const httplib::Request& req, httplib::Response& res);
-  Result<vision::DetectOptions> detect_options(const httplib::Request& req,
-                                               const json* body) const;
+  Result<vision::DetectOptions> detect_options(const httplib::Request& req, const json* body) const;
   json version_json() const;
 };
 
@@ -289,18 +298,27 @@ void HttpServer::Impl::handle_invocations(const httplib::Request& req, httplib::
       return;
     }
     if (static_cast<int>(instances.size()) > options.max_instances) {
-      send_error(res, 413, "too many instances (" + std::to_string(instances.size()) +
-                               "; at most " + std::to_string(options.max_instances) + ")");
+      send_error(res, 413,
+                 "too many instances (" + std::to_string(instances.size()) + "; at most " +
+                     std::to_string(options.max_instances) + ")");
       return;
     }
     for (size_t i = 0; i < instances.size(); ++i) {
       const json& inst = instances[i];
       const json* b64 = nullptr;
-      if (inst.is_string()) b64 = &inst;
-      else if (inst.is_object() && inst.contains("b64") && inst["b64"].is_string()) b64 = &inst["b64"];
+      if (inst.is_string()) {
+        b64 = &inst;
+      } else if (inst.is_object() && inst.contains("b64") && inst["b64"].is_string()) {
+        b64 = &inst["b64"];
+      } else if (inst.is_object() && inst.contains("image_bytes") &&
+                 inst["image_bytes"].is_object() && inst["image_bytes"].contains("b64") &&
+                 inst["image_bytes"]["b64"].is_string()) {
+        b64 = &inst["image_bytes"]["b64"];  // TensorFlow Serving's spelling
+      }
       if (!b64) {
-        send_error(res, 400, "instances[" + std::to_string(i) +
-                                 "] must be {\"b64\": \"<base64 image>\"} or a base64 string");
+        send_error(res, 400,
+                   "instances[" + std::to_string(i) +
+                       "] must be {\"b64\": \"<base64 image>\"} or a base64 string");
         return;
       }
       auto bytes = decode_base64(b64->get_ref<const std::string&>());
@@ -353,8 +371,8 @@ void HttpServer::Impl::handle_invocations(const httplib::Request& req, httplib::
     json dets = json::array();
     for (const auto& d : r->detections) {
       dets.push_back({{"box",
-                       {round_to(d.box.x1, 100), round_to(d.box.y1, 100),
-                        round_to(d.box.x2, 100), round_to(d.box.y2, 100)}},
+                       {round_to(d.box.x1, 100), round_to(d.box.y1, 100), round_to(d.box.x2, 100),
+                        round_to(d.box.y2, 100)}},
                       {"score", round_to(d.score, 10000)},
                       {"class_id", d.category_id},
                       {"label", r->model->label(d.category_id)}});
@@ -390,8 +408,8 @@ void HttpServer::Impl::handle_reload(const httplib::Request& req, httplib::Respo
   auto outcome = models.reload(force);
   if (!outcome.ok()) {
     const int status = outcome.status().code() == Code::kUnavailable ? 409 : 500;
-    send_error(res, status, "reload failed, still serving the previous model: " +
-                                outcome.status().message());
+    send_error(res, status,
+               "reload failed, still serving the previous model: " + outcome.status().message());
     return;
   }
   send_json(res, 200,
@@ -427,31 +445,43 @@ void HttpServer::Impl::setup() {
     metrics.record_request(metric_path(req.path), res.status, seconds);
     spdlog::debug("{} {} {} {:.1f} ms", req.method, req.path, res.status, seconds * 1e3);
   });
-  server.set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request& req, httplib::Response& res) {
-    if (res.status == 404) {
-      for (auto p : kKnownPaths) {
-        if (p == req.path) {
-          res.status = 405;
-          res.set_header("Allow", req.path == "/invocations" || req.path == "/admin/reload"
-                                      ? "POST"
-                                      : "GET, HEAD");
+  server.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+        if (res.status == 404) {
+          for (auto p : kKnownPaths) {
+            if (p == req.path) {
+              res.status = 405;
+              res.set_header("Allow", req.path == "/invocations" || req.path == "/admin/reload"
+                                          ? "POST"
+                                          : "GET, HEAD");
+            }
+          }
         }
-      }
-    }
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    std::string message;
-    switch (res.status) {
-      case 404: message = "no such path: " + req.path; break;
-      case 405: message = req.method + " is not allowed on " + req.path; break;
-      case 413: message = "request body is too large"; break;
-      case 414: message = "request URI is too long"; break;
-      case 400: message = "malformed HTTP request"; break;
-      default: message = "HTTP error " + std::to_string(res.status); break;
-    }
-    send_error(res, res.status, message);
-    return httplib::Server::HandlerResponse::Handled;
-  }));
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        std::string message;
+        switch (res.status) {
+          case 404:
+            message = "no such path: " + req.path;
+            break;
+          case 405:
+            message = req.method + " is not allowed on " + req.path;
+            break;
+          case 413:
+            message = "request body is too large";
+            break;
+          case 414:
+            message = "request URI is too long";
+            break;
+          case 400:
+            message = "malformed HTTP request";
+            break;
+          default:
+            message = "HTTP error " + std::to_string(res.status);
+            break;
+        }
+        send_error(res, res.status, message);
+        return httplib::Server::HandlerResponse::Handled;
+      }));
   server.set_exception_handler(
       [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
         std::string what = "unknown error";
@@ -487,9 +517,8 @@ void HttpServer::Impl::setup() {
   server.Post("/admin/reload", [this](const httplib::Request& req, httplib::Response& res) {
     handle_reload(req, res);
   });
-  server.Get("/favicon.ico", [](const httplib::Request&, httplib::Response& res) {
-    res.status = 204;
-  });
+  server.Get("/favicon.ico",
+             [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
   for (auto path : {"/", "/app.js", "/style.css"}) {
     server.Get(path, [](const httplib::Request& req, httplib::Response& res) {
       const Asset* asset = find_asset(req.path);

@@ -19,17 +19,17 @@ namespace trellis::serve {
 
 struct HttpOptions {
   std::string host = "127.0.0.1";
-  int port = 8080;                                  // 0: any free port (see HttpServer::port())
-  size_t max_body_bytes = 20u << 20;                // larger bodies get 413
+  int port = 8080;                    // 0: any free port (see HttpServer::port())
+  size_t max_body_bytes = 20u << 20;  // larger bodies get 413
   ImageLimits image_limits;
-  int max_instances = 64;                           // images in one JSON request
-  float score_threshold = 0.3f;                     // default when the request names none
-  int max_detections = 100;                         // default when the request names none
-  std::chrono::seconds read_timeout{10};            // slow clients: per read of the request
+  int max_instances = 64;                 // images in one JSON request
+  float score_threshold = 0.3f;           // default when the request names none
+  int max_detections = 100;               // default when the request names none
+  std::chrono::seconds read_timeout{10};  // slow clients: per read of the request
   std::chrono::seconds write_timeout{10};
-  std::chrono::seconds request_timeout{60};         // waiting for a batch; then 503
-  int http_threads = 64;                            // connections served at once
-  std::string admin_token;                          // "": POST /admin/reload is disabled
+  std::chrono::seconds request_timeout{60};  // waiting for a batch; then 503
+  int http_threads = 64;                     // connections served at once
+  std::string admin_token;                   // "": POST /admin/reload is disabled
 };
 
 class HttpServer {

@@ -1,9 +1,8 @@
 #include "serve/image_input.h"
 
+#include <cstring>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
-
-#include <cstring>
 
 namespace trellis::serve {
 namespace {
@@ -76,9 +75,12 @@ bool png_is_complete(std::string_view bytes) {
 
 const char* format_name(ImageFormat format) {
   switch (format) {
-    case ImageFormat::kJpeg: return "JPEG";
-    case ImageFormat::kPng: return "PNG";
-    case ImageFormat::kUnknown: break;
+    case ImageFormat::kJpeg:
+      return "JPEG";
+    case ImageFormat::kPng:
+      return "PNG";
+    case ImageFormat::kUnknown:
+      break;
   }
   return "unknown";
 }
@@ -97,14 +99,14 @@ Result<DecodedImage> decode_image(std::string_view bytes, const ImageLimits& lim
   const ImageHeader& h = *header;
   const char* name = format_name(h.format);
   if (h.width <= 0 || h.height <= 0) {
-    return invalid_argument(std::string(name) + " has zero size (" + std::to_string(h.width) +
-                            "x" + std::to_string(h.height) + ")");
+    return invalid_argument(std::string(name) + " has zero size (" + std::to_string(h.width) + "x" +
+                            std::to_string(h.height) + ")");
   }
   if (h.width > limits.max_side || h.height > limits.max_side ||
       static_cast<int64_t>(h.width) * h.height > limits.max_pixels) {
     return invalid_argument(std::string(name) + " is too large (" + std::to_string(h.width) + "x" +
-                            std::to_string(h.height) + "; limits: " +
-                            std::to_string(limits.max_side) + " px a side, " +
+                            std::to_string(h.height) +
+                            "; limits: " + std::to_string(limits.max_side) + " px a side, " +
                             std::to_string(limits.max_pixels) + " pixels)");
   }
   const bool complete =
@@ -112,8 +114,7 @@ Result<DecodedImage> decode_image(std::string_view bytes, const ImageLimits& lim
   if (!complete) return invalid_argument(std::string(name) + " is truncated");
   auto mat = std::make_shared<cv::Mat>();
   try {
-    const cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8UC1,
-                      const_cast<char*>(bytes.data()));
+    const cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
     *mat = cv::imdecode(buf, cv::IMREAD_COLOR);
   } catch (const std::exception& e) {
     return invalid_argument(std::string(name) + " could not be decoded: " + e.what());

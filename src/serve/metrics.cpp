@@ -38,8 +38,7 @@ void Histogram::observe(double value) {
   ++count_;
 }
 
-void Histogram::render(const std::string& name, const std::string& labels,
-                       std::string& out) const {
+void Histogram::render(const std::string& name, const std::string& labels, std::string& out) const {
   std::lock_guard lock(mu_);
   const std::string sep = labels.empty() ? "" : ",";
   uint64_t cumulative = 0;
@@ -110,8 +109,8 @@ std::string Metrics::render() const {
     out += "# HELP trellis_serve_model_reloads_total Model reloads by result.\n";
     out += "# TYPE trellis_serve_model_reloads_total counter\n";
     out += fmt::format("trellis_serve_model_reloads_total{{result=\"ok\"}} {}\n", reloads_ok_);
-    out += fmt::format("trellis_serve_model_reloads_total{{result=\"error\"}} {}\n",
-                       reloads_failed_);
+    out +=
+        fmt::format("trellis_serve_model_reloads_total{{result=\"error\"}} {}\n", reloads_failed_);
   }
   out += "# HELP trellis_serve_request_duration_seconds Latency of POST /invocations.\n";
   out += "# TYPE trellis_serve_request_duration_seconds histogram\n";
@@ -137,9 +136,9 @@ std::string Metrics::render() const {
   out += fmt::format("process_resident_memory_bytes {}\n", resident_memory_bytes());
   out += "# HELP process_start_time_seconds Start time of the process since the epoch.\n";
   out += "# TYPE process_start_time_seconds gauge\n";
-  out += fmt::format("process_start_time_seconds {}\n",
-                     std::chrono::duration_cast<std::chrono::seconds>(started_.time_since_epoch())
-                         .count());
+  out += fmt::format(
+      "process_start_time_seconds {}\n",
+      std::chrono::duration_cast<std::chrono::seconds>(started_.time_since_epoch()).count());
   return out;
 }
 

@@ -48,8 +48,8 @@ class Metrics {
   const std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, uint64_t> requests_;  // guarded by mu_; (path, status)
-  std::string model_version_, model_digest_;                   // guarded by mu_
-  uint64_t reloads_ok_ = 0, reloads_failed_ = 0;               // guarded by mu_
+  std::string model_version_, model_digest_;                  // guarded by mu_
+  uint64_t reloads_ok_ = 0, reloads_failed_ = 0;              // guarded by mu_
   Histogram invocation_seconds_;
   Histogram batch_size_;
   Histogram inference_seconds_;

@@ -34,9 +34,11 @@ struct LoadedModel {
 };
 
 struct ModelManagerOptions {
-  int num_detectors = 1;        // = batching workers
+  int num_detectors = 1;       // = batching workers
+  int threads_per_worker = 1;  // the warm-up runs with the workers' intra-op thread count
   std::string device = "cpu";
-  ClientOptions client;         // for artifact and alias sources
+  bool channels_last = true;  // DetectorOptions::channels_last
+  ClientOptions client;       // for artifact and alias sources
 };
 
 struct ReloadOutcome {

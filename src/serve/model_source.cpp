@@ -74,8 +74,8 @@ Result<ModelBytes> read_alias(Client& client, const std::string& alias) {
   if (!entry.ok()) return entry.status().with_context("model alias " + alias);
   const Json& j = *entry;
   if (!j.is_object() || !j.contains("pathspec") || !j["pathspec"].is_string()) {
-    return invalid_argument("model alias " + alias + ": entry has no \"pathspec\" string: " +
-                            j.dump());
+    return invalid_argument("model alias " + alias +
+                            ": entry has no \"pathspec\" string: " + j.dump());
   }
   std::string pathspec = j["pathspec"].get<std::string>();
   if (j.contains("artifact") && j["artifact"].is_string()) {
@@ -87,7 +87,8 @@ Result<ModelBytes> read_alias(Client& client, const std::string& alias) {
   }
   auto m = read_artifact(client, pathspec);
   if (!m.ok()) return m.status().with_context("model alias " + alias);
-  if (j.contains("version") && j["version"].is_string()) m->version = j["version"].get<std::string>();
+  if (j.contains("version") && j["version"].is_string())
+    m->version = j["version"].get<std::string>();
   m->source = "alias " + alias + " -> " + pathspec;
   return m;
 }

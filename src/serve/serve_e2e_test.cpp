@@ -80,12 +80,12 @@ std::string make_image(const std::string& ext, int w, int h) {
 }
 
 std::string base64(const std::string& bytes) {
-  static const char* kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   size_t i = 0;
   for (; i + 2 < bytes.size(); i += 3) {
-    const uint32_t v = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) | uint8_t(bytes[i + 2]);
+    const uint32_t v =
+        (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) | uint8_t(bytes[i + 2]);
     for (int s = 18; s >= 0; s -= 6) out += kAlphabet[(v >> s) & 63];
   }
   if (i < bytes.size()) {
@@ -180,7 +180,9 @@ class ServeTest : public ::testing::Test {
     delete dir_;
     dir_ = nullptr;
   }
-  static std::string model(int seed) { return dir_->file("model" + std::to_string(seed) + ".safetensors"); }
+  static std::string model(int seed) {
+    return dir_->file("model" + std::to_string(seed) + ".safetensors");
+  }
   static std::string log_file(const std::string& name) { return dir_->file(name + ".log"); }
 
   static test::TempDir* dir_;
@@ -249,18 +251,22 @@ TEST_F(ServeTest, AnswersTheSageMakerContract) {
   EXPECT_EQ(parse(r)["detections"].size(), 0u);
 
   // Several images as JSON, settings in the body.
-  json body = {{"instances", {{{"b64", base64(jpeg)}}, base64(make_image(".png", 64, 48))}},
+  json body = {{"instances",
+                {{{"b64", base64(jpeg)}},
+                 base64(make_image(".png", 64, 48)),
+                 {{"image_bytes", {{"b64", base64(make_image(".jpg", 40, 30))}}}}}},
                {"score_threshold", 0.0},
                {"max_detections", 1}};
   r = c->Post("/invocations", body.dump(), "application/json");
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
   j = parse(r);
-  ASSERT_EQ(j["predictions"].size(), 2u);
+  ASSERT_EQ(j["predictions"].size(), 3u);
   EXPECT_EQ(j["predictions"][0]["width"], 320);
   EXPECT_EQ(j["predictions"][1]["width"], 64);
   EXPECT_EQ(j["predictions"][1]["height"], 48);
   EXPECT_EQ(j["predictions"][1]["detections"].size(), 1u);
+  EXPECT_EQ(j["predictions"][2]["width"], 40);
 
   r = c->Get("/healthz");
   ASSERT_TRUE(r);
@@ -318,12 +324,12 @@ TEST_F(ServeTest, RefusesBadInputWithJsonErrorsAndKeepsServing) {
                     "malformed JSON");
   expect_json_error(c->Post("/invocations", "{\"images\": []}", "application/json"), 400,
                     "JSON without instances");
-  expect_json_error(c->Post("/invocations", "{\"instances\": [{\"b64\": \"***\"}]}",
-                            "application/json"),
-                    400, "bad base64");
-  expect_json_error(c->Post("/invocations", "{\"instances\": [{\"b64\": \"aGVsbG8=\"}]}",
-                            "application/json"),
-                    400, "base64 of something else");
+  expect_json_error(
+      c->Post("/invocations", "{\"instances\": [{\"b64\": \"***\"}]}", "application/json"), 400,
+      "bad base64");
+  expect_json_error(
+      c->Post("/invocations", "{\"instances\": [{\"b64\": \"aGVsbG8=\"}]}", "application/json"),
+      400, "base64 of something else");
   expect_json_error(c->Post("/invocations?score_threshold=2", jpeg, "image/jpeg"), 400,
                     "threshold out of range");
   expect_json_error(c->Post("/invocations?max_detections=abc", jpeg, "image/jpeg"), 400,
@@ -339,7 +345,8 @@ TEST_F(ServeTest, RefusesBadInputWithJsonErrorsAndKeepsServing) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(static_cast<uint16_t>(server.port()));
   ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  const std::string partial = "POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nab";
+  const std::string partial =
+      "POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nab";
   ASSERT_EQ(::send(fd, partial.data(), partial.size(), 0), static_cast<ssize_t>(partial.size()));
   timeval tv{5, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -447,6 +454,13 @@ TEST_F(ServeTest, SwapsModelsUnderLoadWithoutFailedRequests) {
   }
   EXPECT_EQ(version(), v1);
   std::this_thread::sleep_for(300ms);
+
+  // A broken new version is refused and the old one keeps serving.
+  std::ofstream(served, std::ios::trunc) << "not a checkpoint";
+  r = c->Post("/admin/reload", {{"Authorization", "Bearer s3cret"}}, "", "text/plain");
+  expect_json_error(r, 500, "reload of a broken checkpoint");
+  EXPECT_EQ(version(), v1);
+  std::this_thread::sleep_for(200ms);
   load.stop();
   EXPECT_EQ(load.failed(), 0);
   EXPECT_GT(load.ok(), 10);
@@ -456,6 +470,8 @@ TEST_F(ServeTest, SwapsModelsUnderLoadWithoutFailedRequests) {
   ASSERT_TRUE(r);
   EXPECT_NE(r->body.find("trellis_serve_model_reloads_total{result=\"ok\"} 2"), std::string::npos)
       << r->body;
+  EXPECT_NE(r->body.find("trellis_serve_model_reloads_total{result=\"error\"} 1"),
+            std::string::npos);
   EXPECT_EQ(server.terminate_and_wait(), 0) << server.log();
 }
 

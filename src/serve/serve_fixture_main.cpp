@@ -62,8 +62,8 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "training threads");
   CLI11_PARSE(app, argc, argv);
 
-  const fs::path work = fs::temp_directory_path() /
-                        ("trellis-serve-fixture-" + std::to_string(::getpid()));
+  const fs::path work =
+      fs::temp_directory_path() / ("trellis-serve-fixture-" + std::to_string(::getpid()));
   fs::create_directories(work);
   tv::Dataset ds;
   ds.image_dir = work.string();

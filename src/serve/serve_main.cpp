@@ -80,6 +80,9 @@ int main(int argc, char** argv) {
   app.add_option("--admin-token", admin_token,
                  "enables POST /admin/reload with this bearer token ($TRELLIS_ADMIN_TOKEN)");
   app.add_option("--device", device, "cpu | cuda | cuda:N")->capture_default_str();
+  bool channels_last = true;
+  app.add_option("--channels-last", channels_last, "channels-last convolutions (0: NCHW)")
+      ->capture_default_str();
   app.add_option("--root", root, "engine datastore for pathspecs and aliases ($TRELLIS_ROOT)");
   app.add_option("--metadata", metadata, "engine metadata URL ($TRELLIS_METADATA)");
   app.add_option("--log-level", log_level, "debug | info | warn | error")->capture_default_str();
@@ -110,17 +113,19 @@ int main(int argc, char** argv) {
   ts::Metrics metrics;
   ts::ModelManager models(*spec,
                           {.num_detectors = workers,
+                           .threads_per_worker = threads,
                            .device = device,
+                           .channels_last = channels_last,
                            .client = {.root = root, .metadata_url = metadata}},
                           metrics);
-  ts::Batcher batcher(models,
-                      {.workers = workers,
-                       .threads_per_worker = threads,
-                       .max_batch = max_batch,
-                       .max_delay = std::chrono::microseconds(
-                           static_cast<int64_t>(max_delay_ms * 1000)),
-                       .max_queue = max_queue},
-                      metrics);
+  ts::Batcher batcher(
+      models,
+      {.workers = workers,
+       .threads_per_worker = threads,
+       .max_batch = max_batch,
+       .max_delay = std::chrono::microseconds(static_cast<int64_t>(max_delay_ms * 1000)),
+       .max_queue = max_queue},
+      metrics);
   ts::HttpOptions http_options;
   http_options.host = host;
   http_options.port = port;

@@ -54,11 +54,15 @@ async function startServer(model) {
 }
 
 async function main() {
+  // By default a barely trained model (fast on a busy CI machine): its detections are faint,
+  // so the page is opened with min_score=0. TRELLIS_BROWSER_EPOCHS=40 trains one that finds
+  // the blocks (for the screenshot in docs/).
+  const epochs = process.env.TRELLIS_BROWSER_EPOCHS || '1';
   const model = path.join(tmp, 'blocks.safetensors');
-  console.log('training a small block detector (trellis-serve-fixture)...');
+  console.log(`making a small block detector (trellis-serve-fixture, ${epochs} epochs)...`);
   const fixture = spawnSync(path.join(buildDir, 'bin/trellis-serve-fixture'),
-    ['--out', model, '--images', tmp, '--epochs', process.env.TRELLIS_BROWSER_EPOCHS || '20',
-      '--train-images', '8', '--seed', '3'],
+    ['--out', model, '--images', tmp, '--epochs', epochs,
+      '--train-images', epochs === '1' ? '2' : '8', '--seed', '3'],
     { encoding: 'utf8' });
   if (fixture.status !== 0) fail(`trellis-serve-fixture failed:\n${fixture.stdout}${fixture.stderr}`);
   console.log(fixture.stdout.trim());
@@ -76,20 +80,21 @@ async function main() {
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-    await page.goto(base + '/');
+    const minScore = epochs === '1' ? 0 : 0.05;
+    await page.goto(`${base}/?min_score=${minScore}`);
     await page.waitForFunction(() => document.getElementById('model').textContent.startsWith('model '));
     check((await page.textContent('#model')).includes('blocks.safetensors@'), 'the header names the model');
 
     await page.setInputFiles('#file', path.join(tmp, 'sample.jpg'));
     await page.waitForSelector('body[data-detections]', { timeout: 60000 });
     // A briefly trained model is not sure of itself: look at everything the page asked for.
-    await page.$eval('#threshold', (el) => { el.value = '0.05'; el.dispatchEvent(new Event('input')); });
+    await page.$eval('#threshold', (el, v) => { el.value = String(v); el.dispatchEvent(new Event('input')); }, minScore);
     const shown = Number(await page.getAttribute('body', 'data-detections'));
-    check(shown >= 1, `boxes are drawn (${shown} at threshold 0.05)`);
+    check(shown >= 1, `boxes are drawn (${shown} at threshold ${minScore})`);
     const labels = await page.$$eval('#detections tr.detection:not(.hidden) td:first-child',
       (tds) => tds.map((td) => td.textContent.trim()));
     check(labels.length === shown && labels.every((l) => /^(red|green|blue) block$/.test(l)),
-      `the table lists the labels: ${labels.join(', ')}`);
+      `the table lists the labels: ${[...new Set(labels)].join(', ')}`);
     check((await page.textContent('#status')).includes('480×480'), 'the status line gives the image size');
     const canvas = await page.$eval('#canvas', (c) => [c.width, c.height]);
     check(canvas[0] === 480 && canvas[1] === 480, 'the canvas has the image size');
@@ -112,8 +117,8 @@ async function main() {
     await page.$eval('#threshold', (el) => { el.value = '1'; el.dispatchEvent(new Event('input')); });
     check(await page.getAttribute('body', 'data-detections') === '0', 'the slider at 1.00 hides every box');
     check((await page.textContent('#threshold-value')) === '1.00', 'the slider shows its value');
-    await page.$eval('#threshold', (el) => { el.value = '0.05'; el.dispatchEvent(new Event('input')); });
-    check(Number(await page.getAttribute('body', 'data-detections')) === shown, 'and back at 0.05 shows them again');
+    await page.$eval('#threshold', (el, v) => { el.value = String(v); el.dispatchEvent(new Event('input')); }, minScore);
+    check(Number(await page.getAttribute('body', 'data-detections')) === shown, 'and back down shows them again');
     check(errors.length === 0, `no console errors${errors.length ? ': ' + errors.join('; ') : ''}`);
   } finally {
     await context.close();

@@ -3,7 +3,12 @@
 // slider reacts instantly. No dependencies.
 'use strict';
 
-const QUERY_THRESHOLD = 0.05;
+// The page asks for everything above this score once and filters with the slider;
+// `/?min_score=0` shows even the faintest detections (e.g. of an untrained model).
+const QUERY_THRESHOLD = (() => {
+  const v = parseFloat(new URLSearchParams(window.location.search).get('min_score'));
+  return Number.isFinite(v) && v >= 0 && v <= 1 ? v : 0.05;
+})();
 const MAX_UPLOAD_BYTES = 18 * 1024 * 1024;
 const $ = (id) => document.getElementById(id);
 const state = { image: null, prediction: null };
