@@ -63,7 +63,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   namespace fs = std::filesystem;
-  if (!out.empty()) fs::create_directories(out);
+  std::error_code ec;
+  if (!out.empty() && !fs::create_directories(out, ec) && ec) {
+    std::fprintf(stderr, "trellis-predict: %s: %s\n", out.c_str(), ec.message().c_str());
+    return 2;
+  }
   nlohmann::json results = nlohmann::json::array();
   const tv::DetectOptions opts{.score_threshold = score, .nms_iou = nms, .max_detections = max_dets};
   try {

@@ -125,7 +125,7 @@ struct Validation {
 };
 
 Validation validate_model(RetinaNet& model, const std::vector<Sample>& samples,
-                          const Dataset& ds, const TrainConfig& c, torch::Device device,
+                          const TrainConfig& c, torch::Device device,
                           const std::vector<Category>& categories) {
   Validation v;
   if (samples.empty()) return v;
@@ -169,7 +169,6 @@ Validation validate_model(RetinaNet& model, const std::vector<Sample>& samples,
       dets.push_back(std::move(d));
     }
   }
-  (void)ds;
   v.loss = loss_sum / batches;
   v.map50 = mean_ap50(gt, dets);
   model->train();
@@ -235,11 +234,15 @@ Result<TrainResult> train_detector(const TrainConfig& config, const Dataset& tra
     s = import_optimizer(ckpt->tensors, config.optimizer, *optimizer);
     if (!s.ok()) return s.with_context("resume checkpoint");
     start_epoch = ckpt->epoch;
-    auto state = json::parse(ckpt->trainer_state);
-    iteration = state.value("iteration", int64_t{0});
-    best_metric = state.value("best_metric", best_metric);
-    bad_epochs = state.value("epochs_without_improvement", 0);
-    result.best_epoch = state.value("best_epoch", 0);
+    try {
+      auto state = json::parse(ckpt->trainer_state);
+      iteration = state.value("iteration", int64_t{0});
+      best_metric = state.value("best_metric", best_metric);
+      bad_epochs = state.value("epochs_without_improvement", 0);
+      result.best_epoch = state.value("best_epoch", 0);
+    } catch (const std::exception& e) {
+      return corrupt(std::string("resume checkpoint: trainer_state: ") + e.what());
+    }
   }
   if (channels_last) {
     // Applies to the conv weights (4-d); other tensors are unaffected.
@@ -329,7 +332,7 @@ Result<TrainResult> train_detector(const TrainConfig& config, const Dataset& tra
     const double train_secs = std::chrono::duration<double>(Clock::now() - t0).count();
     stats.images_per_second = static_cast<double>(samples.size()) / std::max(train_secs, 1e-9);
     if (has_val) {
-      auto v = validate_model(model, *val_samples, val, config, device, categories);
+      auto v = validate_model(model, *val_samples, config, device, categories);
       stats.val_loss = v.loss;
       stats.val_map50 = v.map50;
     }
