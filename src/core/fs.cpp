@@ -1,6 +1,7 @@
 #include "trellis/core/fs.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 namespace trellis {
 namespace {
@@ -155,6 +157,8 @@ bool write_direct(const std::string& tmp, const std::vector<std::string_view>& p
 // Reads all of `out.size()` bytes of `path` with O_DIRECT in large aligned
 // requests (a cold read through the page cache crawls along with small
 // read-ahead). Returns false, having read nothing, when O_DIRECT is refused.
+constexpr int kMadvPopulateWrite = 23;  // MADV_POPULATE_WRITE, Linux 5.14
+
 bool read_direct(const std::string& path, std::string& out,
                  const std::function<void(std::string_view)>& on_chunk, size_t* got) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECT);
@@ -166,6 +170,23 @@ bool read_direct(const std::string& path, std::string& out,
     return false;
   }
   char* buf = static_cast<char*>(raw);
+  // Fault the destination's pages in on a second thread while this one waits
+  // for the disk: first-touch faults of a fresh 256 MB buffer cost about as
+  // much as the read itself on this kind of VM.
+  // MADV_POPULATE_WRITE maps pages without changing their contents, so it is
+  // safe on pages the copy below has already filled.
+  std::atomic<bool> stop{false};
+  std::thread toucher([&out, &stop, kChunk] {
+    constexpr uintptr_t kPage = 4096;
+    const uintptr_t begin = (reinterpret_cast<uintptr_t>(out.data()) + kPage - 1) & ~(kPage - 1);
+    const uintptr_t end = (reinterpret_cast<uintptr_t>(out.data()) + out.size()) & ~(kPage - 1);
+    for (uintptr_t a = begin; a < end && !stop.load(std::memory_order_relaxed); a += kChunk) {
+      if (::madvise(reinterpret_cast<void*>(a), std::min<uintptr_t>(kChunk, end - a),
+                    kMadvPopulateWrite) != 0) {
+        break;  // not supported (kernel < 5.14): the copy faults pages in itself
+      }
+    }
+  });
   size_t done = 0;
   bool ok = true;
   while (done < out.size()) {
@@ -181,6 +202,8 @@ bool read_direct(const std::string& path, std::string& out,
     if (on_chunk) on_chunk(std::string_view(out.data(), done));
     if (static_cast<size_t>(n) < kChunk) break;
   }
+  stop = true;
+  toucher.join();
   std::free(raw);
   ::close(fd);
   if (!ok) return false;
