@@ -11,36 +11,16 @@ faster than letting every request thread run its own on a small machine.
 import argparse
 import io
 import json
-import struct
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import numpy as np
 import torch
 import torchvision
 from PIL import Image
 from torchvision.transforms.functional import pil_to_tensor
 
-DTYPES = {"F32": torch.float32, "F16": torch.float16, "I64": torch.int64, "I32": torch.int32,
-          "BF16": torch.bfloat16, "U8": torch.uint8}
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n])
-    meta = header.pop("__metadata__", {})
-    base = 8 + n
-    tensors = {}
-    for name, info in header.items():
-        start, end = info["data_offsets"]
-        buf = bytearray(data[base + start:base + end])
-        t = torch.frombuffer(buf, dtype=DTYPES[info["dtype"]]) if buf else torch.empty(0)
-        tensors[name] = t.reshape(info["shape"]).clone()
-    return tensors, meta
-
+from vision_model_common import read_safetensors  # the one safetensors reader of bench/
 
 def load_model(path, threads):
     torch.set_num_threads(threads)

@@ -5,15 +5,15 @@ Run with Debian's /usr/bin/python3 (python3-torch 1.13, python3-torchvision 0.14
 import json
 import struct
 
-import numpy as np
 import torch
 from torchvision.models import resnet18, resnet34, resnet50
 from torchvision.models.detection import RetinaNet
 from torchvision.models.detection.backbone_utils import _resnet_fpn_extractor
 from torchvision.ops.feature_pyramid_network import LastLevelP6P7
 
-_DTYPES = {"F32": np.float32, "F64": np.float64, "F16": np.float16, "I64": np.int64,
-           "I32": np.int32, "U8": np.uint8, "BOOL": np.bool_}
+_DTYPES = {"F32": torch.float32, "F64": torch.float64, "F16": torch.float16,
+           "BF16": torch.bfloat16, "I64": torch.int64, "I32": torch.int32, "U8": torch.uint8,
+           "BOOL": torch.bool}
 
 
 def read_safetensors(path):
@@ -23,12 +23,13 @@ def read_safetensors(path):
     (n,) = struct.unpack("<Q", data[:8])
     header = json.loads(data[8:8 + n])
     meta = header.pop("__metadata__", {})
-    body = data[8 + n:]
+    base = 8 + n
     tensors = {}
     for name, info in header.items():
         begin, end = info["data_offsets"]
-        arr = np.frombuffer(body[begin:end], dtype=_DTYPES[info["dtype"]]).reshape(info["shape"])
-        tensors[name] = torch.from_numpy(arr.copy())
+        buf = bytearray(data[base + begin:base + end])
+        t = torch.frombuffer(buf, dtype=_DTYPES[info["dtype"]]) if buf else torch.empty(0)
+        tensors[name] = t.reshape(info["shape"]).clone()
     return tensors, meta
 
 
