@@ -30,12 +30,14 @@ int main(int argc, char** argv) {
   auto lr = flow.param<double>("lr", 1e-4, "learning rate (AdamW)");
   auto min_map = flow.param<double>("min-map", 0.0, "quality gate: deploy only at or above this test mAP");
   auto testing = flow.param<bool>("testing", false, "quick mode: one batch, 2 epochs");
+  auto augment = flow.param<bool>("augment", true,
+                                  "augment training images (scale, crop, flips, rotation, colour)");
 
   flow.step("start", [&](Task& t) {
         if (*min_map < 0 || *min_map > 1) throw TaskError("--min-map must be in [0, 1]");
         ConfigOptions o{.data = *data, .backbone = *backbone, .device = *device, .epochs = *epochs,
                         .batch_size = *batch_size, .image_size = *image_size, .seed = *seed,
-                        .max_images = *max_images, .lr = *lr, .testing = *testing};
+                        .max_images = *max_images, .lr = *lr, .testing = *testing, .augment = *augment};
         t.put(kConfig, check_and_configure(t, o));
       }, "check the data, the device and the parameters; record config and dataset stats")
       .next("train");

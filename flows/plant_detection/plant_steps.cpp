@@ -119,6 +119,7 @@ tv::TrainConfig make_train_config(const ConfigOptions& o) {
   c.early_stopping_metric = "val_loss";
   c.warmup_iters = o.testing ? 1 : 20;
   c.progress = true;
+  c.augment = o.augment;
   return c;
 }
 
@@ -196,16 +197,19 @@ void train_model(Task& t, const Json& cfg) {
     if (e.is_best || best.empty()) best = last;
     t.log("train_loss", e.train_loss, e.epoch);
     t.log("val_loss", e.val_loss, e.epoch);
+    t.log("val_map", e.val_map, e.epoch);
     t.log("val_map50", e.val_map50, e.epoch);
     t.log("lr", e.lr, e.epoch);
     t.log("images_per_second", e.images_per_second, e.epoch);
     history.push_back({{"epoch", e.epoch}, {"train_loss", e.train_loss}, {"val_loss", e.val_loss},
-                       {"val_map50", e.val_map50}, {"seconds", e.seconds}, {"best", e.is_best}});
+                       {"val_map", e.val_map}, {"val_map50", e.val_map50},
+                       {"seconds", e.seconds}, {"best", e.is_best}});
     t.save_checkpoint(kLastCheckpoint, Bytes{last});
     t.save_checkpoint(kBestCheckpoint, Bytes{best});
     t.save_checkpoint(Key<Json>{"history_so_far"}, history);
-    std::printf("epoch %d/%d: train_loss %.4f val_loss %.4f val_mAP@0.5 %.4f (%.1f img/s)%s\n",
-                e.epoch, config->epochs, e.train_loss, e.val_loss, e.val_map50,
+    std::printf("epoch %d/%d: train_loss %.4f val_loss %.4f val_mAP %.4f val_mAP@0.5 %.4f "
+                "(%.1f img/s)%s\n",
+                e.epoch, config->epochs, e.train_loss, e.val_loss, e.val_map, e.val_map50,
                 e.images_per_second, e.is_best ? " best" : "");
     // Test hook: the end-to-end test kills the task here (only in the run it
     // starts with this variable) to check that resume continues at the next epoch.

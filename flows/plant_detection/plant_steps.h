@@ -34,6 +34,7 @@ struct ConfigOptions {
   int num_threads = 0;          // 0: all cores
   double lr = 1e-4;
   bool testing = false;         // the reference's quick mode: one batch, 2 epochs
+  bool augment = true;          // training augmentation (flips, rotation, scale, colour)
 };
 
 tv::TrainConfig make_train_config(const ConfigOptions& o);

@@ -57,6 +57,9 @@ const std::vector<Field>& fields() {
       field("early_stopping_patience", &TrainConfig::early_stopping_patience),
       field("early_stopping_metric", &TrainConfig::early_stopping_metric),
       field("progress", &TrainConfig::progress),
+      field("augment", &TrainConfig::augment),
+      field("mosaic_prob", &TrainConfig::mosaic_prob),
+      field("loader_threads", &TrainConfig::loader_threads),
   };
   return kFields;
 }
@@ -124,6 +127,8 @@ Status validate(const TrainConfig& c) {
   if (c.batch_size < 1) return invalid_argument("batch_size: must be >= 1");
   if (c.epochs < 0) return invalid_argument("epochs: must be >= 0");
   if (c.lr <= 0) return invalid_argument("lr: must be > 0");
+  if (c.mosaic_prob < 0 || c.mosaic_prob > 1) return invalid_argument("mosaic_prob: must be in [0, 1]");
+  if (c.loader_threads < 1) return invalid_argument("loader_threads: must be >= 1");
   if (c.bg_iou > c.fg_iou) return invalid_argument("bg_iou: must not exceed fg_iou");
   return {};
 }

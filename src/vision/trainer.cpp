@@ -1,6 +1,7 @@
-// The training loop: data order from (seed, epoch), so a run resumed from a checkpoint repeats
-// the uninterrupted run's loss sequence exactly; lr from the global iteration (warmup, then
-// cosine or step decay); gradient clipping; validation; best/last checkpoints; early stopping.
+// The training loop: data order and augmentation from (seed, epoch, image), so a run resumed
+// from a checkpoint repeats the uninterrupted run's loss sequence exactly; lr from the global
+// iteration (warmup, then cosine or step decay); gradient clipping; COCO-exact validation;
+// best/last checkpoints; early stopping.
 #include "trellis/vision/trainer.h"
 
 #include <ATen/autocast_mode.h>
@@ -10,15 +11,19 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <opencv2/core/utility.hpp>
 #include <random>
 
 #include "trellis/vision/checkpoint.h"
+#include "trellis/vision/coco_eval.h"
+#include "trellis/vision/loader.h"
+#include "trellis/vision/loader_torch.h"
 #include "vision/model_io.h"
 #include "vision/retinanet.h"
 #include "vision/simple_coco.h"
-#include "vision/simple_map.h"
 
 namespace trellis::vision {
 namespace {
@@ -26,16 +31,19 @@ namespace {
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-struct Sample {
+// An image letterboxed as the Detector sees it at inference (validation, and training
+// without augmentation), decoded once.
+struct Prepared {
   cv::Mat rgb;            // letterboxed
   torch::Tensor boxes;    // [G, 4] model pixels
   torch::Tensor labels;   // [G] class index
   ImageSize size;
+  float scale = 1;        // model pixels per source pixel
 };
 
-Result<std::vector<Sample>> prepare(const Dataset& ds, const std::map<int, int64_t>& class_of,
-                                    int image_size) {
-  std::vector<Sample> out;
+Result<std::vector<Prepared>> prepare(const Dataset& ds, const std::map<int, int64_t>& class_of,
+                                      int image_size) {
+  std::vector<Prepared> out;
   out.reserve(ds.images.size());
   for (const auto& rec : ds.images) {
     const std::string path = (std::filesystem::path(ds.image_dir) / rec.file_name).string();
@@ -56,7 +64,7 @@ Result<std::vector<Sample>> prepare(const Dataset& ds, const std::map<int, int64
     }
     const auto g = static_cast<int64_t>(labels.size());
     out.push_back({lb.rgb, torch::tensor(boxes).view({g, 4}), torch::tensor(labels, torch::kInt64),
-                   {lb.valid_height, lb.valid_width}});
+                   {lb.valid_height, lb.valid_width}, lb.scale});
   }
   return out;
 }
@@ -107,7 +115,7 @@ struct Batch {
   std::vector<ImageSize> sizes;
 };
 
-Batch make_batch(const std::vector<Sample>& samples, const std::vector<size_t>& idx,
+Batch make_batch(const std::vector<Prepared>& samples, const std::vector<size_t>& idx,
                  torch::Device device, bool channels_last) {
   Batch b;
   std::vector<cv::Mat> rgb;
@@ -120,19 +128,46 @@ Batch make_batch(const std::vector<Sample>& samples, const std::vector<size_t>& 
   return b;
 }
 
+// A loader batch (augmented, category ids) as model input (class indices). The loader
+// normalises to [0, 1] only: the model applies the ImageNet mean/std itself.
+Result<Batch> to_model_batch(HostBatch&& host, const std::map<int, int64_t>& class_of,
+                             torch::Device device, bool channels_last) {
+  for (size_t i = 0; i < host.labels.size(); ++i) {
+    for (int& label : host.labels[i]) {
+      auto it = class_of.find(label);
+      if (it == class_of.end()) {
+        return invalid_argument("image " + std::to_string(host.image_ids[i]) +
+                                ": unknown category " + std::to_string(label));
+      }
+      label = static_cast<int>(it->second);
+    }
+  }
+  const int size = host.size;
+  TensorBatch t = to_tensors(std::move(host));
+  Batch b;
+  b.images = t.images.to(device);
+  if (channels_last) b.images = b.images.contiguous(torch::MemoryFormat::ChannelsLast);
+  for (size_t i = 0; i < t.boxes.size(); ++i) {
+    b.targets.push_back({t.boxes[i].to(device), t.labels[i].to(device)});
+    b.sizes.push_back({size, size});
+  }
+  return b;
+}
+
 struct Validation {
-  double loss = 0, map50 = 0;
+  double loss = 0, map = 0, map50 = 0;
 };
 
-Validation validate_model(RetinaNet& model, const std::vector<Sample>& samples,
-                          const TrainConfig& c, torch::Device device,
-                          const std::vector<Category>& categories) {
+// Eval-mode loss, and the COCO evaluation (the same numbers as `trellis data eval` and the
+// flow's evaluate step) of the validation set in its original pixels.
+Result<Validation> validate_model(RetinaNet& model, const std::vector<Prepared>& samples,
+                                  const Dataset& val, const TrainConfig& c, torch::Device device,
+                                  const std::vector<Category>& categories) {
   Validation v;
   if (samples.empty()) return v;
   torch::NoGradGuard no_grad;
   model->eval();
-  std::vector<std::vector<Detection>> dets;
-  std::vector<ImageRecord> gt;
+  std::vector<ImageDetections> dets;
   double loss_sum = 0;
   int batches = 0;
   for (size_t start = 0; start < samples.size(); start += c.batch_size) {
@@ -144,40 +179,36 @@ Validation validate_model(RetinaNet& model, const std::vector<Sample>& samples,
     ++batches;
     auto raw = model->decode(out, batch.sizes);
     for (size_t k = 0; k < idx.size(); ++k) {
-      // Score in model pixels against ground truth in model pixels (scale cancels in IoU).
-      ImageRecord rec;
-      const auto& s = samples[idx[k]];
-      auto boxes = s.boxes.to(torch::kCPU);
-      auto labels = s.labels.to(torch::kCPU);
-      for (int64_t g = 0; g < boxes.size(0); ++g) {
-        Annotation a;
-        a.box = {boxes[g][0].item<float>(), boxes[g][1].item<float>(), boxes[g][2].item<float>(),
-                 boxes[g][3].item<float>()};
-        a.category_id = categories[labels[g].item<int64_t>()].id;
-        rec.annotations.push_back(a);
-      }
-      gt.push_back(rec);
-      std::vector<Detection> d;
-      auto rb = raw[k].boxes.to(torch::kCPU), rs = raw[k].scores.to(torch::kCPU);
-      auto rl = raw[k].labels.to(torch::kCPU);
+      const float inv = 1.0f / samples[idx[k]].scale;
+      ImageDetections d{val.images[idx[k]].id, {}};
+      auto rb = raw[k].boxes.to(torch::kCPU).contiguous();
+      auto rs = raw[k].scores.to(torch::kCPU).contiguous();
+      auto rl = raw[k].labels.to(torch::kCPU).contiguous();
+      const float* pb = rb.data_ptr<float>();
+      const float* ps = rs.data_ptr<float>();
+      const int64_t* pl = rl.data_ptr<int64_t>();
       for (int64_t j = 0; j < rb.size(0); ++j) {
-        d.push_back({{rb[j][0].item<float>(), rb[j][1].item<float>(), rb[j][2].item<float>(),
-                      rb[j][3].item<float>()},
-                     rs[j].item<float>(),
-                     categories[rl[j].item<int64_t>()].id});
+        d.detections.push_back({{pb[4 * j] * inv, pb[4 * j + 1] * inv, pb[4 * j + 2] * inv,
+                                 pb[4 * j + 3] * inv},
+                                ps[j],
+                                categories[static_cast<size_t>(pl[j])].id});
       }
       dets.push_back(std::move(d));
     }
   }
-  v.loss = loss_sum / batches;
-  v.map50 = mean_ap50(gt, dets);
   model->train();
+  v.loss = loss_sum / batches;
+  auto eval = evaluate_coco(make_eval_input(val, dets));
+  if (!eval.ok()) return eval.status().with_context("validation");
+  // -1 (no ground truth at all) reads as 0 for early stopping and logs.
+  v.map = std::max(0.0, eval->stats[0]);
+  v.map50 = std::max(0.0, eval->stats[1]);
   return v;
 }
 
 json stats_json(const EpochStats& s) {
   return {{"epoch", s.epoch},         {"train_loss", s.train_loss}, {"val_loss", s.val_loss},
-          {"val_map50", s.val_map50}, {"lr", s.lr},                 {"seconds", s.seconds},
+          {"val_map", s.val_map},     {"val_map50", s.val_map50}, {"lr", s.lr},                 {"seconds", s.seconds},
           {"images_per_second", s.images_per_second}, {"is_best", s.is_best}};
 }
 
@@ -205,8 +236,28 @@ Result<TrainResult> train_detector(const TrainConfig& config, const Dataset& tra
                             std::to_string(categories.size()) + " categories in the data");
   }
 
-  auto train_samples = prepare(train, class_of, config.image_size);
-  if (!train_samples.ok()) return train_samples.status();
+  // Training data: the threaded loader with augmentation, or letterboxed images in memory.
+  std::unique_ptr<BatchLoader> loader;
+  std::vector<Prepared> fixed_samples;
+  if (config.augment) {
+    cv::setNumThreads(0);  // the loader's workers are the parallelism; no nested OpenCV pools
+    LoaderOptions lo;
+    lo.batch_size = config.batch_size;
+    lo.num_threads = config.loader_threads;
+    lo.prefetch_batches = 2;
+    lo.shuffle = true;
+    lo.seed = static_cast<uint64_t>(config.seed);
+    lo.augment = true;
+    lo.augment_config.output_size = config.image_size;
+    lo.mosaic_prob = config.mosaic_prob;
+    lo.mean = {0, 0, 0};
+    lo.std = {1, 1, 1};
+    loader = std::make_unique<BatchLoader>(train, lo);
+  } else {
+    auto prepared = prepare(train, class_of, config.image_size);
+    if (!prepared.ok()) return prepared.status();
+    fixed_samples = std::move(prepared).value();
+  }
   auto val_samples = prepare(val, class_of, config.image_size);
   if (!val_samples.ok()) return val_samples.status();
 
@@ -259,9 +310,8 @@ Result<TrainResult> train_detector(const TrainConfig& config, const Dataset& tra
                                               train_config_to_json(config)));
   }
 
-  const auto& samples = *train_samples;
-  const int64_t per_epoch =
-      (static_cast<int64_t>(samples.size()) + config.batch_size - 1) / config.batch_size;
+  const auto num_train = static_cast<int64_t>(train.images.size());
+  const int64_t per_epoch = (num_train + config.batch_size - 1) / config.batch_size;
   const int64_t total_iters = per_epoch * config.epochs;
   const bool lower_is_better = config.early_stopping_metric == "val_loss";
   const bool has_val = !val_samples->empty();
@@ -282,16 +332,30 @@ Result<TrainResult> train_detector(const TrainConfig& config, const Dataset& tra
   for (int epoch = start_epoch; epoch < config.epochs; ++epoch) {
     if (options.stop_after_epochs > 0 && epochs_run == options.stop_after_epochs) break;
     const auto t0 = Clock::now();
-    std::vector<size_t> order(samples.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::mt19937_64 rng(static_cast<uint64_t>(config.seed) * 1000003u + static_cast<uint64_t>(epoch));
-    std::shuffle(order.begin(), order.end(), rng);
+    std::vector<size_t> order(fixed_samples.size());
+    if (loader) {
+      loader->start_epoch(static_cast<uint64_t>(epoch));
+    } else {
+      std::iota(order.begin(), order.end(), 0);
+      std::mt19937_64 rng(static_cast<uint64_t>(config.seed) * 1000003u + static_cast<uint64_t>(epoch));
+      std::shuffle(order.begin(), order.end(), rng);
+    }
     double loss_sum = 0;
     double lr = config.lr;
     for (int64_t b = 0; b < per_epoch; ++b) {
-      std::vector<size_t> idx(order.begin() + b * config.batch_size,
-                              order.begin() + std::min<int64_t>(order.size(), (b + 1) * config.batch_size));
-      auto batch = make_batch(samples, idx, device, channels_last);
+      Batch batch;
+      if (loader) {
+        auto host = loader->next();
+        if (!host.ok()) return host.status();
+        if (!*host) return internal_error("loader: epoch ended after " + std::to_string(b) + " batches");
+        auto made = to_model_batch(std::move(**host), class_of, device, channels_last);
+        if (!made.ok()) return made.status();
+        batch = std::move(made).value();
+      } else {
+        std::vector<size_t> idx(order.begin() + b * config.batch_size,
+                                order.begin() + std::min<int64_t>(order.size(), (b + 1) * config.batch_size));
+        batch = make_batch(fixed_samples, idx, device, channels_last);
+      }
       lr = lr_at(config, iteration, total_iters, epoch);
       set_lr(*optimizer, lr);
       optimizer->zero_grad();
@@ -330,11 +394,13 @@ Result<TrainResult> train_detector(const TrainConfig& config, const Dataset& tra
     stats.train_loss = loss_sum / static_cast<double>(per_epoch);
     stats.lr = lr;
     const double train_secs = std::chrono::duration<double>(Clock::now() - t0).count();
-    stats.images_per_second = static_cast<double>(samples.size()) / std::max(train_secs, 1e-9);
+    stats.images_per_second = static_cast<double>(num_train) / std::max(train_secs, 1e-9);
     if (has_val) {
-      auto v = validate_model(model, *val_samples, config, device, categories);
-      stats.val_loss = v.loss;
-      stats.val_map50 = v.map50;
+      auto v = validate_model(model, *val_samples, val, config, device, categories);
+      if (!v.ok()) return v.status();
+      stats.val_loss = v->loss;
+      stats.val_map = v->map;
+      stats.val_map50 = v->map50;
     }
     stats.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     const double metric = lower_is_better ? stats.val_loss : stats.val_map50;
@@ -348,9 +414,11 @@ Result<TrainResult> train_detector(const TrainConfig& config, const Dataset& tra
       ++bad_epochs;
     }
     if (config.progress) {
-      std::fprintf(stderr, "\repoch %d/%d loss %.4f val_loss %.4f val_map50 %.4f lr %.2e %.1f img/s %s%s\n",
-                   stats.epoch, config.epochs, stats.train_loss, stats.val_loss, stats.val_map50,
-                   stats.lr, stats.images_per_second, format_duration(stats.seconds).c_str(),
+      std::fprintf(stderr,
+                   "\repoch %d/%d loss %.4f val_loss %.4f val_mAP %.4f val_mAP@0.5 %.4f lr %.2e "
+                   "%.1f img/s %s%s\n",
+                   stats.epoch, config.epochs, stats.train_loss, stats.val_loss, stats.val_map,
+                   stats.val_map50, stats.lr, stats.images_per_second, format_duration(stats.seconds).c_str(),
                    stats.is_best ? " *" : "");
     }
     json state = {{"iteration", iteration},

@@ -10,7 +10,7 @@
 #include "trellis/vision/checkpoint.h"
 #include "trellis/vision/detector.h"
 #include "trellis/vision/trainer.h"
-#include "vision/simple_map.h"
+#include "trellis/vision/coco_eval.h"
 
 namespace trellis::vision {
 namespace {
@@ -86,6 +86,7 @@ TrainConfig tiny_config() {
   c.num_threads = 2;
   c.progress = false;
   c.early_stopping_patience = 0;
+  c.augment = false;  // exact overfitting; the augmented path has its own tests
   return c;
 }
 
@@ -95,6 +96,16 @@ std::vector<std::vector<Detection>> detect_all(Detector& det, const Dataset& ds,
   for (const auto& r : ds.images) mats.push_back(cv::imread(ds.image_dir + "/" + r.file_name));
   for (const auto& m : mats) views.push_back({m.data, m.cols, m.rows, static_cast<int>(m.step), true});
   return det.detect(views, {.score_threshold = thresh, .nms_iou = 0.5f, .max_detections = 100});
+}
+
+// COCO mAP@0.5 of a detector on `ds`.
+double map50_of(Detector& det, const Dataset& ds) {
+  auto all = detect_all(det, ds, 0.05f);
+  std::vector<ImageDetections> dets;
+  for (size_t i = 0; i < all.size(); ++i) dets.push_back({ds.images[i].id, all[i]});
+  auto eval = evaluate_coco(make_eval_input(ds, dets));
+  EXPECT_TRUE(eval.ok()) << eval.status().to_string();
+  return eval.ok() ? eval->stats[1] : -1;
 }
 
 TEST(Training, ResNet18OverfitsColouredRectangles) {
@@ -113,10 +124,36 @@ TEST(Training, ResNet18OverfitsColouredRectangles) {
   EXPECT_LT(h.back().train_loss, h.front().train_loss * 0.3);
   auto det = Detector::load(result->last_checkpoint, {.num_threads = 2});
   ASSERT_TRUE(det.ok()) << det.status().to_string();
-  const double map = mean_ap50(ds.images, detect_all(**det, ds, 0.05f));
+  const double map = map50_of(**det, ds);
   std::printf("train loss %.4f -> %.4f, mAP@0.5 %.3f\n", h.front().train_loss,
               h.back().train_loss, map);
   EXPECT_GE(map, 0.9);
+}
+
+TEST(Training, AugmentedTrainingLearnsAndReportsCocoValidation) {
+  TempDir dir;
+  const Dataset ds = make_rectangles(dir.path(), 8, 64, 3);
+  TrainConfig c = tiny_config();
+  c.image_size = 64;
+  c.epochs = 12;
+  c.schedule = "cosine";
+  c.augment = true;
+  auto result = train_detector(c, ds, ds);
+  ASSERT_TRUE(result.ok()) << result.status().to_string();
+  const auto& h = result->history;
+  ASSERT_EQ(static_cast<int>(h.size()), c.epochs);
+  EXPECT_LT(h.back().train_loss, h.front().train_loss * 0.7);
+  for (const auto& e : h) {
+    EXPECT_GE(e.val_map50, 0.0);
+    EXPECT_LE(e.val_map50, 1.0);
+    EXPECT_LE(e.val_map, e.val_map50 + 1e-9);
+  }
+  // The validation numbers are the COCO evaluation of the checkpoint's own predictions.
+  auto det = Detector::load(result->last_checkpoint, {.num_threads = 2});
+  ASSERT_TRUE(det.ok()) << det.status().to_string();
+  EXPECT_NEAR(map50_of(**det, ds), h.back().val_map50, 0.02);
+  std::printf("augmented: loss %.4f -> %.4f, val mAP %.3f mAP@0.5 %.3f\n", h.front().train_loss,
+              h.back().train_loss, h.back().val_map, h.back().val_map50);
 }
 
 TEST(Checkpoint, SaveLoadGivesIdenticalPredictions) {
@@ -168,8 +205,11 @@ TEST(Checkpoint, ResumeRepeatsTheUninterruptedLossSequence) {
   c.schedule = "cosine";
   c.warmup_iters = 3;
   c.seed = 42;
+  // adamw through the augmenting loader (threads, prefetch), sgd through in-memory letterboxes.
   for (const std::string opt : {"adamw", "sgd"}) {
     c.optimizer = opt;
+    c.augment = opt == "adamw";
+    c.loader_threads = 2;
     c.lr = opt == "sgd" ? 0.01 : 1e-3;
     std::vector<double> full, resumed;
     auto run = train_detector(c, ds, ds, {.on_iteration = [&](int64_t, double l) { full.push_back(l); }});

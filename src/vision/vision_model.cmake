@@ -10,13 +10,13 @@ trellis_add_library(trellis_vision_formats
   SOURCES ${_vm}/safetensors.cpp ${_vm}/train_config.cpp ${_vm}/checkpoint.cpp
   DEPS trellis_core nlohmann_json::nlohmann_json)
 
-# The model, trainer and Detector facade. The simple COCO loader (simple_coco.cpp) stands in
-# for the vision-data readers until they land.
+# The model, trainer and Detector facade. simple_coco.cpp: the letterbox the Detector and
+# validation share (inference pads right/bottom so boxes map back by one scale).
 trellis_add_library(trellis_vision_model
   SOURCES ${_vm}/retinanet.cpp ${_vm}/detection_ops.cpp ${_vm}/model_io.cpp
-          ${_vm}/trainer.cpp ${_vm}/detector.cpp ${_vm}/simple_coco.cpp ${_vm}/simple_map.cpp
+          ${_vm}/trainer.cpp ${_vm}/detector.cpp ${_vm}/simple_coco.cpp
           ${_vm}/runtime.cpp
-  DEPS trellis_vision_formats trellis_core
+  DEPS trellis_vision_formats trellis_vision_eval trellis_vision_loader trellis_core
   PRIVATE_DEPS nlohmann_json::nlohmann_json)
 # Torch and OpenCV are linked publicly (static library), their headers marked SYSTEM.
 target_link_libraries(trellis_vision_model PUBLIC ${TORCH_LIBRARIES} ${OpenCV_LIBS})

@@ -50,6 +50,12 @@ struct TrainConfig {
   int early_stopping_patience = 6;      // epochs without improvement; 0 disables
   std::string early_stopping_metric = "val_loss";  // val_loss (lower) | map50 (higher)
   bool progress = true;                 // progress bar on stderr
+  // Data. augment: the training recipe of augment.h (jittered resize 0.8-1.25 + crop/pad, flips,
+  // rotation up to 21.6 degrees, HSV/brightness/contrast), drawn from (seed, epoch, image), read
+  // by the threaded loader; false: letterbox only, every image decoded once and kept in memory.
+  bool augment = true;
+  float mosaic_prob = 0.0f;             // augment only: share of samples made as a 4-image mosaic
+  int loader_threads = 1;               // decode + augment workers (one keeps ahead of 2 cores)
 };
 
 std::string train_config_to_json(const TrainConfig& config);

@@ -19,7 +19,8 @@ struct EpochStats {
   int epoch = 0;              // 1-based
   double train_loss = 0;      // mean over the epoch's iterations
   double val_loss = 0;        // eval-mode loss on the validation set (0 without one)
-  double val_map50 = 0;       // mAP@0.5 on the validation set (0 without one)
+  double val_map = 0;         // COCO mAP@[.5:.95] on the validation set (0 without one)
+  double val_map50 = 0;       // COCO mAP@0.5 on the validation set (0 without one)
   double lr = 0;              // at the end of the epoch
   double seconds = 0;
   double images_per_second = 0;
