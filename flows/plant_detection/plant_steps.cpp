@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include "device.h"
 #include "trellis/client/client.h"
@@ -99,6 +100,11 @@ std::string label_of(const tv::Dataset& ds, int id) {
 void test_hook(const Task& t) {
   const char* step = std::getenv("PLANT_TEST_FAIL_STEP");
   if (step && t.step_name() == step) throw TaskError("forced failure (PLANT_TEST_FAIL_STEP)");
+}
+
+// Scoring runs in its own task process, where LibTorch would default to one thread.
+tv::DetectorOptions detector_options() {
+  return {.num_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))};
 }
 
 }  // namespace
@@ -231,7 +237,7 @@ void train_model(Task& t, const Json& cfg) {
 void evaluate_model(Task& t, const Json& cfg, int64_t gallery) {
   test_hook(t);
   tv::Dataset test = load_split(cfg, "test", 0);
-  Result<std::unique_ptr<tv::Detector>> det = tv::Detector::load(t.get(kModel).data);
+  Result<std::unique_ptr<tv::Detector>> det = tv::Detector::load(t.get(kModel).data, detector_options());
   if (!det.ok()) throw TaskError("model: " + det.status().message());
   Scored s = score(**det, test);
   std::printf("%s", tv::format_summary(s.eval).c_str());
@@ -313,7 +319,7 @@ void deploy_model(Task& t, const Json& cfg, const std::string& alias, double min
     tv::Dataset test = load_split(cfg, "test", 0);
     double cur_map = -1;
     try {
-      Result<std::unique_ptr<tv::Detector>> det = tv::Detector::load(t.read_artifact(cur));
+      Result<std::unique_ptr<tv::Detector>> det = tv::Detector::load(t.read_artifact(cur), detector_options());
       if (det.ok()) cur_map = score(**det, test).eval.stats[0];
     } catch (const TaskError& e) {
       std::printf("current model %s cannot be read (%s): replacing it\n", cur.c_str(), e.what());

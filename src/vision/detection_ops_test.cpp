@@ -293,6 +293,34 @@ TEST(TrainConfig, UnknownKeysAndBadValuesAreErrors) {
   EXPECT_FALSE(validate(c).ok());
 }
 
+TEST(TrainConfig, DataAndStoppingFieldsAreChecked) {
+  const auto field_error = [](TrainConfig c) {
+    Status s = validate(c);
+    EXPECT_EQ(s.code(), Code::kInvalidArgument);
+    return s.message();
+  };
+  TrainConfig c;
+  EXPECT_TRUE(validate(c).ok());
+  c.mosaic_prob = 1.5f;
+  EXPECT_NE(field_error(c).find("mosaic_prob"), std::string::npos);
+  c = {};
+  c.loader_threads = 0;
+  EXPECT_NE(field_error(c).find("loader_threads"), std::string::npos);
+  c = {};
+  c.early_stopping_metric = "f1";
+  EXPECT_NE(field_error(c).find("early_stopping_metric"), std::string::npos);
+  for (const char* m : {"val_loss", "map", "map50"}) {
+    c.early_stopping_metric = m;
+    EXPECT_TRUE(validate(c).ok()) << m;
+  }
+  auto parsed =
+      train_config_from_json(R"({"augment": false, "mosaic_prob": 0.25, "loader_threads": 3})");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_FALSE(parsed->augment);
+  EXPECT_FLOAT_EQ(parsed->mosaic_prob, 0.25f);
+  EXPECT_EQ(parsed->loader_threads, 3);
+}
+
 TEST(Checkpoint, CorruptMetadataIsReported) {
   SafeTensors st;
   st.metadata["format"] = "something.else";

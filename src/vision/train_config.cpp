@@ -116,9 +116,9 @@ Status validate(const TrainConfig& c) {
   if (!one_of(c.schedule, {"cosine", "step", "constant"})) {
     return invalid_argument("schedule: '" + c.schedule + "' is not cosine, step or constant");
   }
-  if (!one_of(c.early_stopping_metric, {"val_loss", "map50"})) {
+  if (!one_of(c.early_stopping_metric, {"val_loss", "map", "map50"})) {
     return invalid_argument("early_stopping_metric: '" + c.early_stopping_metric +
-                            "' is not val_loss or map50");
+                            "' is not val_loss, map or map50");
   }
   if (c.image_size < 64 || c.image_size % 32 != 0) {
     return invalid_argument("image_size: " + std::to_string(c.image_size) +
@@ -127,7 +127,7 @@ Status validate(const TrainConfig& c) {
   if (c.batch_size < 1) return invalid_argument("batch_size: must be >= 1");
   if (c.epochs < 0) return invalid_argument("epochs: must be >= 0");
   if (c.lr <= 0) return invalid_argument("lr: must be > 0");
-  if (c.mosaic_prob < 0 || c.mosaic_prob > 1) return invalid_argument("mosaic_prob: must be in [0, 1]");
+  if (!(c.mosaic_prob >= 0 && c.mosaic_prob <= 1)) return invalid_argument("mosaic_prob: must be in [0, 1]");
   if (c.loader_threads < 1) return invalid_argument("loader_threads: must be >= 1");
   if (c.bg_iou > c.fg_iou) return invalid_argument("bg_iou: must not exceed fg_iou");
   return {};

@@ -32,7 +32,10 @@ int main(int argc, char** argv) {
   app.add_option("--device", device, "cpu | cuda | cuda:N");
   app.add_option("--seed", seed, "random seed");
   app.add_option("--threads", threads, "intra-op threads (0: all cores)");
-  bool quiet = false;
+  int loader_threads = -1;
+  app.add_option("--loader-threads", loader_threads, "decode + augmentation workers");
+  bool quiet = false, no_augment = false;
+  app.add_flag("--no-augment", no_augment, "train on plain letterboxed images (kept in memory)");
   app.add_flag("--quiet", quiet, "no progress bar");
   CLI11_PARSE(app, argc, argv);
   tv::tune_cpu_allocator();
@@ -60,6 +63,8 @@ int main(int argc, char** argv) {
   if (!backbone.empty()) config.backbone = backbone;
   if (!device.empty()) config.device = device;
   if (!optimizer.empty()) config.optimizer = optimizer;
+  if (loader_threads > 0) config.loader_threads = loader_threads;
+  if (no_augment) config.augment = false;
   if (quiet) config.progress = false;
 
   namespace fs = std::filesystem;

@@ -6,6 +6,7 @@
 
 #include <ATen/autocast_mode.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -16,6 +17,7 @@
 #include <numeric>
 #include <opencv2/core/utility.hpp>
 #include <random>
+#include <thread>
 
 #include "trellis/vision/checkpoint.h"
 #include "trellis/vision/coco_eval.h"
@@ -207,9 +209,15 @@ Result<Validation> validate_model(RetinaNet& model, const std::vector<Prepared>&
 }
 
 json stats_json(const EpochStats& s) {
-  return {{"epoch", s.epoch},         {"train_loss", s.train_loss}, {"val_loss", s.val_loss},
-          {"val_map", s.val_map},     {"val_map50", s.val_map50}, {"lr", s.lr},                 {"seconds", s.seconds},
-          {"images_per_second", s.images_per_second}, {"is_best", s.is_best}};
+  return {{"epoch", s.epoch},
+          {"train_loss", s.train_loss},
+          {"val_loss", s.val_loss},
+          {"val_map", s.val_map},
+          {"val_map50", s.val_map50},
+          {"lr", s.lr},
+          {"seconds", s.seconds},
+          {"images_per_second", s.images_per_second},
+          {"is_best", s.is_best}};
 }
 
 }  // namespace
@@ -218,7 +226,10 @@ Result<TrainResult> train_detector(const TrainConfig& config, const Dataset& tra
                                    const Dataset& val, const TrainOptions& options) {
   TRELLIS_RETURN_IF_ERROR(validate(config));
   if (train.images.empty()) return invalid_argument("training set has no images");
-  if (config.num_threads > 0) at::set_num_threads(config.num_threads);
+  // LibTorch here defaults to ONE intra-op thread, so "0: all cores" has to be said explicitly.
+  at::set_num_threads(config.num_threads > 0
+                          ? config.num_threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   const torch::Device device(config.device);
   if (device.is_cuda() && !torch::cuda::is_available()) {
     return invalid_argument("device " + config.device + ": CUDA is not available");
@@ -403,7 +414,9 @@ Result<TrainResult> train_detector(const TrainConfig& config, const Dataset& tra
       stats.val_map50 = v->map50;
     }
     stats.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-    const double metric = lower_is_better ? stats.val_loss : stats.val_map50;
+    const double metric = lower_is_better                          ? stats.val_loss
+                          : config.early_stopping_metric == "map" ? stats.val_map
+                                                                  : stats.val_map50;
     stats.is_best = !has_val || std::isnan(best_metric) ||
                     (lower_is_better ? metric < best_metric : metric > best_metric);
     if (stats.is_best) {

@@ -48,7 +48,8 @@ struct TrainConfig {
   bool amp = true;                      // mixed precision, CUDA only
   bool channels_last = false;           // NHWC convs; measured slower on CPU here (bench/RESULTS.md)
   int early_stopping_patience = 6;      // epochs without improvement; 0 disables
-  std::string early_stopping_metric = "val_loss";  // val_loss (lower) | map50 (higher)
+  // val_loss (lower is better) | map (COCO mAP@[.5:.95]) | map50 (COCO mAP@0.5), higher is better
+  std::string early_stopping_metric = "val_loss";
   bool progress = true;                 // progress bar on stderr
   // Data. augment: the training recipe of augment.h (jittered resize 0.8-1.25 + crop/pad, flips,
   // rotation up to 21.6 degrees, HSV/brightness/contrast), drawn from (seed, epoch, image), read
