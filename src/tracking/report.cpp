@@ -185,6 +185,13 @@ Result<std::string> render_run_report(Client& c, const RunRecord& run) {
          (run.finished_ms ? " · took " + human_duration_ms(run.finished_ms - run.created_ms) : "") +
          (run.origin_run_id ? " · resumed from run " + std::to_string(run.origin_run_id) : "");
   for (const auto& t : run.tags) out += " · #" + escape(t);
+  // A flow's own last step stores a report while its run is still running; say so, so a
+  // reader of that stored copy knows it is a snapshot and how to get the final state.
+  if (run.status == RunStatus::kRunning) {
+    out += " · snapshot of " + escape(format_utc_ms(now_unix_ms())) +
+           ", taken while the run was in progress (<code>trellis report " + escape(run.flow) + "/" +
+           std::to_string(run.run_id) + "</code> renders the current state)";
+  }
   out += "</div></header><main>";
 
   // Summary values first: what a person looks for.

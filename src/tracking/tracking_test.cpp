@@ -74,11 +74,27 @@ TEST(Report, ShowsGraphMetricsSummariesMediaAndArtifacts) {
     EXPECT_NE(html->find(needle), std::string::npos) << needle;
   }
   EXPECT_EQ(html->find("Apple <leaf>"), std::string::npos) << "labels must be escaped";
+  EXPECT_EQ(html->find("snapshot"), std::string::npos) << "a finished run's report is final";
   EXPECT_EQ(html->find("http"), std::string::npos) << "self-contained: no external resources";
 
   auto files = export_tensorboard(**client, *(*client)->run("F", run), dir.file("tb"));
   ASSERT_TRUE(files.ok()) << files.status().to_string();
   EXPECT_EQ(*files, 1);
+}
+
+TEST(Report, ARunningRunIsMarkedAsASnapshot) {
+  test::TempDir dir;
+  auto md = open_metadata("sqlite://" + dir.file("metadata.db"));
+  RunRecord r;
+  r.flow = "F";
+  const int64_t run = *(*md)->create_run(r);
+  auto client = Client::open({.root = dir.path()});
+  ASSERT_TRUE(client.ok());
+  auto html = render_run_report(**client, *(*client)->run("F", run));
+  ASSERT_TRUE(html.ok()) << html.status().to_string();
+  EXPECT_NE(html->find(">running<"), std::string::npos);
+  EXPECT_NE(html->find("snapshot of "), std::string::npos);
+  EXPECT_NE(html->find("trellis report F/1"), std::string::npos);
 }
 
 }  // namespace
