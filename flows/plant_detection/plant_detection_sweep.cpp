@@ -6,10 +6,10 @@
 
 #include <cstdio>
 #include <sstream>
-#include <thread>
 
 #include "device.h"
 #include "plant_steps.h"
+#include "trellis/vision/runtime.h"
 
 using namespace plant;
 
@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
 
   flow.step("start", [&](Task& t) {
         Json configs = Json::array();
-        const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+        const int cores = tv::intra_op_threads(0);
         const int threads = std::max(1, cores / static_cast<int>(std::max<int64_t>(1, *parallel)));
         for (const auto& bb : split_list(*backbones)) {
           for (const auto& lr_text : split_list(*lrs)) {

@@ -10,7 +10,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <thread>
 
 #include "device.h"
 #include "trellis/client/client.h"
@@ -102,9 +101,10 @@ void test_hook(const Task& t) {
   if (step && t.step_name() == step) throw TaskError("forced failure (PLANT_TEST_FAIL_STEP)");
 }
 
-// Scoring runs in its own task process, where LibTorch would default to one thread.
-tv::DetectorOptions detector_options() {
-  return {.num_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))};
+// Scoring runs in its own task process with the training config's thread count (all cores,
+// or the sweep's share of them when configurations run side by side).
+tv::DetectorOptions detector_options(const Json& cfg) {
+  return {.num_threads = tv::intra_op_threads(cfg.value("num_threads", 0))};
 }
 
 }  // namespace
@@ -237,7 +237,7 @@ void train_model(Task& t, const Json& cfg) {
 void evaluate_model(Task& t, const Json& cfg, int64_t gallery) {
   test_hook(t);
   tv::Dataset test = load_split(cfg, "test", 0);
-  Result<std::unique_ptr<tv::Detector>> det = tv::Detector::load(t.get(kModel).data, detector_options());
+  Result<std::unique_ptr<tv::Detector>> det = tv::Detector::load(t.get(kModel).data, detector_options(cfg));
   if (!det.ok()) throw TaskError("model: " + det.status().message());
   Scored s = score(**det, test);
   std::printf("%s", tv::format_summary(s.eval).c_str());
@@ -319,7 +319,7 @@ void deploy_model(Task& t, const Json& cfg, const std::string& alias, double min
     tv::Dataset test = load_split(cfg, "test", 0);
     double cur_map = -1;
     try {
-      Result<std::unique_ptr<tv::Detector>> det = tv::Detector::load(t.read_artifact(cur), detector_options());
+      Result<std::unique_ptr<tv::Detector>> det = tv::Detector::load(t.read_artifact(cur), detector_options(cfg));
       if (det.ok()) cur_map = score(**det, test).eval.stats[0];
     } catch (const TaskError& e) {
       std::printf("current model %s cannot be read (%s): replacing it\n", cur.c_str(), e.what());

@@ -1,5 +1,8 @@
 #include "trellis/vision/runtime.h"
 
+#include <algorithm>
+#include <thread>
+
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -12,6 +15,10 @@ void tune_cpu_allocator() {
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
 #endif
+}
+
+int intra_op_threads(int requested) {
+  return requested > 0 ? requested : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
 }  // namespace trellis::vision

@@ -17,12 +17,12 @@
 #include <numeric>
 #include <opencv2/core/utility.hpp>
 #include <random>
-#include <thread>
 
 #include "trellis/vision/checkpoint.h"
 #include "trellis/vision/coco_eval.h"
 #include "trellis/vision/loader.h"
 #include "trellis/vision/loader_torch.h"
+#include "trellis/vision/runtime.h"
 #include "vision/model_io.h"
 #include "vision/retinanet.h"
 #include "vision/simple_coco.h"
@@ -226,10 +226,7 @@ Result<TrainResult> train_detector(const TrainConfig& config, const Dataset& tra
                                    const Dataset& val, const TrainOptions& options) {
   TRELLIS_RETURN_IF_ERROR(validate(config));
   if (train.images.empty()) return invalid_argument("training set has no images");
-  // LibTorch here defaults to ONE intra-op thread, so "0: all cores" has to be said explicitly.
-  at::set_num_threads(config.num_threads > 0
-                          ? config.num_threads
-                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  at::set_num_threads(intra_op_threads(config.num_threads));
   const torch::Device device(config.device);
   if (device.is_cuda() && !torch::cuda::is_available()) {
     return invalid_argument("device " + config.device + ": CUDA is not available");

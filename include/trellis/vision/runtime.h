@@ -10,4 +10,8 @@ namespace trellis::vision {
 // Safe to call more than once; a no-op on other C libraries.
 void tune_cpu_allocator();
 
+// The intra-op thread count to give at::set_num_threads: `requested` if > 0, else every core.
+// Debian's LibTorch starts with ONE thread on this kind of CPU, so "all cores" must be explicit.
+int intra_op_threads(int requested);
+
 }  // namespace trellis::vision
