@@ -29,12 +29,6 @@ struct BatcherOptions {
   int max_queue = 256;  // images; beyond it submit() answers kUnavailable
 };
 
-// What one image got back, with the model that produced it.
-struct InferenceResult {
-  std::vector<vision::Detection> detections;
-  std::shared_ptr<const LoadedModel> model;
-};
-
 class Batcher {
  public:
   Batcher(ModelManager& models, BatcherOptions options, Metrics& metrics);

@@ -2,17 +2,19 @@
 
 #include <httplib.h>
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cctype>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <string_view>
 
 #include "serve/assets.h"
+#include "serve/http_front.h"
 
 namespace trellis::serve {
 
@@ -35,9 +37,15 @@ std::string metric_path(const std::string& path) {
   return "other";
 }
 
+// Request-derived text reaches JSON in messages (paths, header values): bytes that are not UTF-8
+// become U+FFFD instead of throwing.
+std::string dump(const json& body) {
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 void send_json(httplib::Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  res.set_content(dump(body), "application/json");
 }
 
 void send_error(httplib::Response& res, int status, const std::string& message) {
@@ -186,19 +194,197 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
+std::string printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  const auto hex = [&](unsigned char c) {
+    static const char* kDigits = "0123456789abcdef";
+    out += "\\x";
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  };
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\\' || c < 0x20 || c == 0x7f) {
+      hex(c);
+      ++i;
+      continue;
+    }
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    // A well-formed UTF-8 sequence (no overlongs, no surrogates) passes as it is.
+    const size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+    bool ok = len > 0 && c <= 0xf4 && i + len <= text.size();
+    for (size_t k = 1; ok && k < len; ++k) {
+      ok = (static_cast<unsigned char>(text[i + k]) & 0xc0) == 0x80;
+    }
+    if (ok && len >= 3) {
+      const auto c1 = static_cast<unsigned char>(text[i + 1]);
+      if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 >= 0xa0) || (c == 0xf0 && c1 < 0x90) ||
+          (c == 0xf4 && c1 >= 0x90)) {
+        ok = false;
+      }
+    }
+    if (!ok) {
+      hex(c);
+      ++i;
+      continue;
+    }
+    out.append(text.substr(i, len));
+    i += len;
+  }
+  return out;
+}
+
+namespace {
+
+// Decoded pixels held by requests at once, server-wide. A request takes its whole share before it
+// decodes anything and gives it back when the last of its images is freed (the batcher may hold
+// one past the request's own timeout), so the count follows the memory.
+class PixelBudget {
+ public:
+  explicit PixelBudget(int64_t capacity) : capacity_(capacity) {}
+  bool try_take(int64_t n) {
+    int64_t used = used_.load();
+    do {
+      if (used + n > capacity_) return false;
+    } while (!used_.compare_exchange_weak(used, used + n));
+    return true;
+  }
+  void give_back(int64_t n) { used_ -= n; }
+  int64_t used() const { return used_.load(); }
+  int64_t capacity() const { return capacity_; }
+
+ private:
+  const int64_t capacity_;
+  std::atomic<int64_t> used_{0};
+};
+
+// One request's share; returned when destroyed.
+class PixelLease {
+ public:
+  PixelLease(PixelBudget& budget, int64_t pixels) : budget_(budget), pixels_(pixels) {}
+  ~PixelLease() { budget_.give_back(pixels_); }
+  PixelLease(const PixelLease&) = delete;
+  PixelLease& operator=(const PixelLease&) = delete;
+
+ private:
+  PixelBudget& budget_;
+  const int64_t pixels_;
+};
+
+// Keeps a decoded image and its request's lease alive together.
+struct LeasedImage {
+  std::shared_ptr<const void> image;
+  std::shared_ptr<const PixelLease> lease;
+};
+
+// Exposes httplib's request parsing and routing for requests the front has buffered.
+class Router : public httplib::Server {
+ public:
+  bool handle(httplib::Stream& strm, bool closing, bool& connection_closed) {
+    return process_request(strm, closing, connection_closed, nullptr);
+  }
+};
+
+// One buffered request read by httplib; what it writes is collected and sent whole.
+class BufferedStream final : public httplib::Stream {
+ public:
+  BufferedStream(std::string_view request, const std::string& remote_ip, int remote_port,
+                 const std::string& local_ip, int local_port)
+      : in_(request),
+        remote_ip_(remote_ip),
+        remote_port_(remote_port),
+        local_ip_(local_ip),
+        local_port_(local_port) {}
+
+  bool is_readable() const override { return pos_ < in_.size(); }
+  bool is_writable() const override { return true; }
+  ssize_t read(char* ptr, size_t size) override {
+    const size_t n = std::min(size, in_.size() - pos_);
+    std::memcpy(ptr, in_.data() + pos_, n);
+    pos_ += n;
+    return static_cast<ssize_t>(n);
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    out_.append(ptr, size);
+    return static_cast<ssize_t>(size);
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip = remote_ip_;
+    port = remote_port_;
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    ip = local_ip_;
+    port = local_port_;
+  }
+  // The front owns the socket; nothing here may select() on it or touch it.
+  socket_t socket() const override { return INVALID_SOCKET; }
+
+  std::string& out() { return out_; }
+
+ private:
+  std::string_view in_;
+  size_t pos_ = 0;
+  std::string out_;
+  const std::string& remote_ip_;
+  int remote_port_;
+  const std::string& local_ip_;
+  int local_port_;
+};
+
+class StringSink final : public ResponseSink {
+ public:
+  bool write_all(std::string_view bytes) override {
+    out.append(bytes);
+    return true;
+  }
+  std::string out;
+};
+
+FrontOptions front_options(const HttpOptions& o) {
+  FrontOptions f;
+  f.host = o.host;
+  f.port = o.port;
+  f.max_connections = o.max_connections;
+  f.max_body_bytes = o.max_body_bytes;
+  f.max_buffered_bytes = o.max_buffered_bytes;
+  f.header_timeout = o.header_timeout;
+  f.read_timeout = o.read_timeout;
+  f.body_timeout = o.body_timeout;
+  f.idle_timeout = o.idle_timeout;
+  f.write_timeout = o.write_timeout;
+  f.workers = o.http_threads;
+  return f;
+}
+
+}  // namespace
+
 struct HttpServer::Impl {
   HttpOptions options;
-  ModelManager& models;
-  Batcher& batcher;
+  InferenceService& inference;
   Metrics& metrics;
-  httplib::Server server;
-  int bound_port = 0;
-  int listen_fd = -1;  // the listening socket, seen in the socket-options hook
+  Router router;
+  HttpFront front;
+  PixelBudget pixels;
 
-  Impl(HttpOptions o, ModelManager& m, Batcher& b, Metrics& me)
-      : options(std::move(o)), models(m), batcher(b), metrics(me) {}
+  Impl(HttpOptions o, InferenceService& i, Metrics& me)
+      : options(std::move(o)),
+        inference(i),
+        metrics(me),
+        front(
+            front_options(options),
+            [this](const BufferedRequest& r, ResponseSink& out, bool closing) {
+              return serve(r, out, closing);
+            },
+            [this](int status) { metrics.record_request("other", status, 0.0); }),
+        pixels(options.max_server_pixels) {}
 
   void setup();
+  bool serve(const BufferedRequest& request, ResponseSink& out, bool closing);
   void handle_invocations(const httplib::Request& req, httplib::Response& res);
   void handle_reload(const httplib::Request& req, httplib::Response& res);
   Result<vision::DetectOptions> detect_options(const httplib::Request& req, const json* body) const;
@@ -207,6 +393,31 @@ struct HttpServer::Impl {
 
 namespace {
 thread_local std::chrono::steady_clock::time_point request_started;
+}
+
+// httplib parses and routes; nothing it or a handler throws may reach the front.
+bool HttpServer::Impl::serve(const BufferedRequest& request, ResponseSink& out, bool closing) {
+  request_started = std::chrono::steady_clock::now();
+  BufferedStream strm(request.bytes, request.remote_ip, request.remote_port, options.host,
+                      front.port());
+  bool connection_closed = false;
+  bool written = false;
+  try {
+    written = router.handle(strm, closing, connection_closed);
+  } catch (const std::exception& e) {
+    spdlog::error("request from {} failed: {}", request.remote_ip, printable(e.what()));
+    strm.out() = error_response(500, "internal error");
+    metrics.record_request("other", 500, 0.0);
+    connection_closed = true;
+  } catch (...) {
+    spdlog::error("request from {} failed with an unknown exception", request.remote_ip);
+    strm.out() = error_response(500, "internal error");
+    metrics.record_request("other", 500, 0.0);
+    connection_closed = true;
+  }
+  if (strm.out().empty()) return false;
+  if (!out.write_all(strm.out())) return false;
+  return written && !connection_closed && !closing;
 }
 
 Result<vision::DetectOptions> HttpServer::Impl::detect_options(const httplib::Request& req,
@@ -250,7 +461,7 @@ Result<vision::DetectOptions> HttpServer::Impl::detect_options(const httplib::Re
 
 json HttpServer::Impl::version_json() const {
   json j = {{"server", "trellis-serve"}, {"server_version", kServerVersion}};
-  auto model = models.current();
+  auto model = inference.model();
   if (model) {
     json cats = json::array();
     for (const auto& c : model->categories) cats.push_back({{"id", c.id}, {"name", c.name}});
@@ -263,7 +474,7 @@ json HttpServer::Impl::version_json() const {
   } else {
     j["model"] = nullptr;
   }
-  j["reloading"] = models.is_reloading();
+  j["reloading"] = inference.is_reloading();
   return j;
 }
 
@@ -334,25 +545,60 @@ void HttpServer::Impl::handle_invocations(const httplib::Request& req, httplib::
     send_error(res, 400, detect.status().message());
     return;
   }
-  if (!models.is_ready()) {
+  if (!inference.model()) {
     res.set_header("Retry-After", "5");
     send_error(res, 503, "the model is still loading");
     return;
   }
-  std::vector<DecodedImage> images;
+  // Sizes from the headers first: the request's whole pixel count is known, and refused or
+  // reserved, before any pixel is decoded.
   const size_t count = is_json ? encoded.size() : 1;
+  const auto bytes_of = [&](size_t i) {
+    return is_json ? std::string_view(encoded[i]) : std::string_view(req.body);
+  };
+  const auto where = [&](size_t i) {
+    return is_json ? "instances[" + std::to_string(i) + "]: " : std::string();
+  };
+  int64_t request_pixels = 0;
   for (size_t i = 0; i < count; ++i) {
-    auto img = decode_image(is_json ? std::string_view(encoded[i]) : std::string_view(req.body),
-                            options.image_limits);
-    if (!img.ok()) {
-      const std::string where = is_json ? "instances[" + std::to_string(i) + "]: " : "";
-      send_error(res, 400, where + img.status().message());
+    auto header = probe_image(bytes_of(i));
+    Status checked =
+        header.ok() ? check_image_limits(*header, options.image_limits) : header.status();
+    if (!checked.ok()) {
+      send_error(res, 400, where(i) + checked.message());
       return;
     }
+    request_pixels += static_cast<int64_t>(header->width) * header->height;  // each <= max_pixels
+  }
+  if (request_pixels > options.max_request_pixels) {
+    send_error(res, 413,
+               "the request's images hold " + std::to_string(request_pixels) +
+                   " pixels in all; at most " + std::to_string(options.max_request_pixels) +
+                   " per request: send fewer or smaller images");
+    return;
+  }
+  if (!pixels.try_take(request_pixels)) {
+    res.set_header("Retry-After", "1");
+    send_error(res, 503,
+               "the server is busy: requests in flight hold " + std::to_string(pixels.used()) +
+                   " of its " + std::to_string(pixels.capacity()) +
+                   " decoded pixels; retry shortly");
+    return;
+  }
+  auto lease = std::make_shared<const PixelLease>(pixels, request_pixels);
+  std::vector<DecodedImage> images;
+  for (size_t i = 0; i < count; ++i) {
+    auto img = decode_image(bytes_of(i), options.image_limits);
+    if (!img.ok()) {
+      send_error(res, 400, where(i) + img.status().message());
+      return;
+    }
+    img->owner = std::make_shared<const LeasedImage>(LeasedImage{std::move(img->owner), lease});
     images.push_back(std::move(img).value());
   }
+  lease.reset();  // the images hold it now
   std::vector<std::future<Result<InferenceResult>>> futures;
-  for (auto& img : images) futures.push_back(batcher.submit(img.owner, img.view, *detect));
+  for (auto& img : images) futures.push_back(inference.submit(img.owner, img.view, *detect));
   const auto deadline = std::chrono::steady_clock::now() + options.request_timeout;
   json predictions = json::array();
   for (size_t i = 0; i < futures.size(); ++i) {
@@ -405,7 +651,7 @@ void HttpServer::Impl::handle_reload(const httplib::Request& req, httplib::Respo
     return;
   }
   const bool force = req.has_param("force") && req.get_param_value("force") != "0";
-  auto outcome = models.reload(force);
+  auto outcome = inference.reload(force);
   if (!outcome.ok()) {
     const int status = outcome.status().code() == Code::kUnavailable ? 409 : 500;
     send_error(res, status,
@@ -419,33 +665,17 @@ void HttpServer::Impl::handle_reload(const httplib::Request& req, httplib::Respo
 }
 
 void HttpServer::Impl::setup() {
-  // SO_REUSEADDR only: httplib's default SO_REUSEPORT would let a second server bind the same
-  // port silently and take half the traffic.
-  server.set_socket_options([this](socket_t sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    listen_fd = sock;
-  });
-  server.new_task_queue = [n = options.http_threads] {
-    return new httplib::ThreadPool(static_cast<size_t>(std::max(1, n)));
-  };
-  server.set_payload_max_length(options.max_body_bytes);
-  server.set_read_timeout(options.read_timeout);
-  server.set_write_timeout(options.write_timeout);
-  server.set_keep_alive_max_count(10000);
-  server.set_keep_alive_timeout(2);  // also bounds how long shutdown waits on idle connections
-
-  server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
-    request_started = std::chrono::steady_clock::now();
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-  server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+  // The front reads, frames and limits requests; these settings are what httplib still uses.
+  router.set_payload_max_length(options.max_body_bytes);
+  router.set_keep_alive_timeout(options.idle_timeout.count());  // advertised in Keep-Alive
+  router.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - request_started).count();
     metrics.record_request(metric_path(req.path), res.status, seconds);
-    spdlog::debug("{} {} {} {:.1f} ms", req.method, req.path, res.status, seconds * 1e3);
+    spdlog::debug("{} {} {} {:.1f} ms", printable(req.method), printable(req.path), res.status,
+                  seconds * 1e3);
   });
-  server.set_error_handler(
+  router.set_error_handler(
       httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
         if (res.status == 404) {
           for (auto p : kKnownPaths) {
@@ -482,7 +712,7 @@ void HttpServer::Impl::setup() {
         send_error(res, res.status, message);
         return httplib::Server::HandlerResponse::Handled;
       }));
-  server.set_exception_handler(
+  router.set_exception_handler(
       [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
         std::string what = "unknown error";
         try {
@@ -491,36 +721,36 @@ void HttpServer::Impl::setup() {
           what = e.what();
         } catch (...) {
         }
-        spdlog::error("{} {}: {}", req.method, req.path, what);
+        spdlog::error("{} {}: {}", printable(req.method), printable(req.path), printable(what));
         send_error(res, 500, "internal error: " + what);
       });
 
-  server.Get("/ping", [this](const httplib::Request&, httplib::Response& res) {
-    if (models.is_ready()) {
+  router.Get("/ping", [this](const httplib::Request&, httplib::Response& res) {
+    if (inference.model()) {
       send_json(res, 200, {{"status", "ok"}});
     } else {
       send_json(res, 503, {{"status", "loading"}});
     }
   });
-  server.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
-    send_json(res, 200, {{"status", "ok"}, {"ready", models.is_ready()}});
+  router.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
+    send_json(res, 200, {{"status", "ok"}, {"ready", inference.model() != nullptr}});
   });
-  server.Get("/version", [this](const httplib::Request&, httplib::Response& res) {
+  router.Get("/version", [this](const httplib::Request&, httplib::Response& res) {
     send_json(res, 200, version_json());
   });
-  server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+  router.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
   });
-  server.Post("/invocations", [this](const httplib::Request& req, httplib::Response& res) {
+  router.Post("/invocations", [this](const httplib::Request& req, httplib::Response& res) {
     handle_invocations(req, res);
   });
-  server.Post("/admin/reload", [this](const httplib::Request& req, httplib::Response& res) {
+  router.Post("/admin/reload", [this](const httplib::Request& req, httplib::Response& res) {
     handle_reload(req, res);
   });
-  server.Get("/favicon.ico",
+  router.Get("/favicon.ico",
              [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
   for (auto path : {"/", "/app.js", "/style.css"}) {
-    server.Get(path, [](const httplib::Request& req, httplib::Response& res) {
+    router.Get(path, [](const httplib::Request& req, httplib::Response& res) {
       const Asset* asset = find_asset(req.path);
       if (!asset) {
         send_error(res, 404, "no such path: " + req.path);
@@ -536,44 +766,38 @@ void HttpServer::Impl::setup() {
   }
 }
 
-namespace {
-// cpp-httplib listens with a backlog of 5: a burst of new connections (32 clients starting at
-// once) overflows it and some of them stall or are reset. Listening again on the same socket
-// only raises the backlog (Linux).
-void raise_listen_backlog(int fd) {
-  if (fd >= 0 && ::listen(fd, 1024) != 0) spdlog::warn("cannot raise the listen backlog");
-}
-}  // namespace
-
-HttpServer::HttpServer(HttpOptions options, ModelManager& models, Batcher& batcher,
-                       Metrics& metrics)
-    : impl_(std::make_unique<Impl>(std::move(options), models, batcher, metrics)) {
+HttpServer::HttpServer(HttpOptions options, InferenceService& inference, Metrics& metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), inference, metrics)) {
   impl_->setup();
 }
 
 HttpServer::~HttpServer() = default;
 
-Status HttpServer::bind() {
-  const auto& o = impl_->options;
-  if (o.port == 0) {
-    impl_->bound_port = impl_->server.bind_to_any_port(o.host);
-    if (impl_->bound_port <= 0) return unavailable("cannot listen on " + o.host + ":0");
-    raise_listen_backlog(impl_->listen_fd);
-    return Status::ok_status();
+Status HttpServer::bind() { return impl_->front.bind(); }
+int HttpServer::port() const { return impl_->front.port(); }
+void HttpServer::listen() { impl_->front.run(); }
+bool HttpServer::is_running() const { return impl_->front.is_running(); }
+void HttpServer::stop() { impl_->front.stop(); }
+
+std::string HttpServer::answer(std::string_view bytes) {
+  StringSink sink;
+  const FrameLimits limits{.max_body_bytes = impl_->options.max_body_bytes};
+  const std::string remote = "127.0.0.1";
+  while (!bytes.empty()) {
+    const RequestFrame f = frame_request(bytes, limits);
+    if (f.state == RequestFrame::State::kError) {
+      sink.out += error_response(f.error_status, f.error);
+      break;
+    }
+    if (f.state == RequestFrame::State::kIncomplete) break;  // the front would wait for more
+    BufferedRequest request{.remote_ip = remote, .remote_port = 1};
+    request.bytes.append(bytes.substr(0, f.expect_continue ? f.expect_begin : f.total_size));
+    if (f.expect_continue)
+      request.bytes.append(bytes.substr(f.expect_end, f.total_size - f.expect_end));
+    bytes.remove_prefix(f.total_size);
+    if (!impl_->serve(request, sink, false)) break;
   }
-  if (!impl_->server.bind_to_port(o.host, o.port)) {
-    return unavailable("cannot listen on " + o.host + ":" + std::to_string(o.port) +
-                       " (in use, or a bad address)");
-  }
-  impl_->bound_port = o.port;
-  raise_listen_backlog(impl_->listen_fd);
-  return Status::ok_status();
+  return std::move(sink.out);
 }
-
-int HttpServer::port() const { return impl_->bound_port; }
-
-void HttpServer::listen() { impl_->server.listen_after_bind(); }
-bool HttpServer::is_running() const { return impl_->server.is_running(); }
-void HttpServer::stop() { impl_->server.stop(); }
 
 }  // namespace trellis::serve

@@ -93,10 +93,7 @@ Result<ImageHeader> probe_image(std::string_view bytes) {
   return invalid_argument("body is not a JPEG or PNG image");
 }
 
-Result<DecodedImage> decode_image(std::string_view bytes, const ImageLimits& limits) {
-  auto header = probe_image(bytes);
-  if (!header.ok()) return header.status();
-  const ImageHeader& h = *header;
+Status check_image_limits(const ImageHeader& h, const ImageLimits& limits) {
   const char* name = format_name(h.format);
   if (h.width <= 0 || h.height <= 0) {
     return invalid_argument(std::string(name) + " has zero size (" + std::to_string(h.width) + "x" +
@@ -109,6 +106,15 @@ Result<DecodedImage> decode_image(std::string_view bytes, const ImageLimits& lim
                             "; limits: " + std::to_string(limits.max_side) + " px a side, " +
                             std::to_string(limits.max_pixels) + " pixels)");
   }
+  return Status::ok_status();
+}
+
+Result<DecodedImage> decode_image(std::string_view bytes, const ImageLimits& limits) {
+  auto header = probe_image(bytes);
+  if (!header.ok()) return header.status();
+  const ImageHeader& h = *header;
+  const char* name = format_name(h.format);
+  TRELLIS_RETURN_IF_ERROR(check_image_limits(h, limits));
   const bool complete =
       h.format == ImageFormat::kJpeg ? jpeg_is_complete(bytes) : png_is_complete(bytes);
   if (!complete) return invalid_argument(std::string(name) + " is truncated");

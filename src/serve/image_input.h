@@ -30,6 +30,10 @@ struct ImageLimits {
 // are neither JPEG nor PNG, or the header is cut short or malformed.
 Result<ImageHeader> probe_image(std::string_view bytes);
 
+// kInvalidArgument, naming the format and the size, when the header's size is zero or over the
+// limits.
+Status check_image_limits(const ImageHeader& header, const ImageLimits& limits);
+
 // A decoded 8-bit BGR image; `view` points into memory `owner` keeps alive.
 struct DecodedImage {
   std::shared_ptr<const void> owner;

@@ -8,13 +8,6 @@
 
 namespace trellis::serve {
 
-std::string LoadedModel::label(int category_id) const {
-  for (const auto& c : categories) {
-    if (c.id == category_id) return c.name;
-  }
-  return std::to_string(category_id);
-}
-
 ModelManager::ModelManager(ModelSpec spec, ModelManagerOptions options, Metrics& metrics)
     : spec_(std::move(spec)), options_(std::move(options)), metrics_(metrics) {}
 

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "serve/inference.h"
 #include "serve/metrics.h"
 #include "serve/model_source.h"
 #include "trellis/core/status.h"
@@ -20,17 +21,9 @@
 
 namespace trellis::serve {
 
-struct LoadedModel {
-  std::string version;  // shown in every response as "model"
-  std::string digest;   // sha256 of the checkpoint bytes
-  std::string source;
-  std::chrono::system_clock::time_point loaded_at;
-  int image_size = 0;
-  std::vector<vision::Category> categories;
+struct LoadedModel : ModelInfo {
   // One per batching worker: worker i alone calls detectors[i] (a Detector is not thread-safe).
   std::vector<std::unique_ptr<vision::Detector>> detectors;
-
-  std::string label(int category_id) const;
 };
 
 struct ModelManagerOptions {
@@ -39,11 +32,6 @@ struct ModelManagerOptions {
   std::string device = "cpu";
   bool channels_last = true;  // DetectorOptions::channels_last
   ClientOptions client;       // for artifact and alias sources
-};
-
-struct ReloadOutcome {
-  bool changed = false;  // false: the source resolved to the digest already served
-  std::string version, previous_version;
 };
 
 class ModelManager {

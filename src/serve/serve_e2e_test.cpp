@@ -475,6 +475,56 @@ TEST_F(ServeTest, SwapsModelsUnderLoadWithoutFailedRequests) {
   EXPECT_EQ(server.terminate_and_wait(), 0) << server.log();
 }
 
+// The reproduction of issue 10 against the real binary: curl --path-as-is .../%ff killed it, and
+// the reload exactly as docs/serving.md writes it (no body) hung for the read timeout.
+TEST_F(ServeTest, SurvivesBytesThatAreNotUtf8AndReloadsWithATokenFile) {
+  const std::string token_file = dir_->file("token");
+  std::ofstream(token_file) << "from-a-file\n";
+  ServerProcess server(log_file("hostile"), {model(1), "--admin-token-file", token_file});
+  ASSERT_TRUE(server.wait_ready()) << server.log();
+  // As curl --path-as-is sends them: raw bytes, no client-side escaping.
+  const auto raw = [&](const std::string& request) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(server.port()));
+    std::string out;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+      timeval tv{10, 0};
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+      char buf[4096];
+      ssize_t n;
+      while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return out;
+  };
+  auto c = server.client();
+  for (const std::string method : {"GET", "POST"}) {
+    for (const char* path : {"/%ff", "/ping%ff", "/%0a2026-01-01T00:00:00.000%20info%20forged"}) {
+      const std::string r =
+          raw(method + " " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      EXPECT_EQ(r.rfind("HTTP/1.1 404 ", 0), 0u) << method << " " << path << ": " << r;
+      EXPECT_NE(r.find("{\"error\":\"no such path: "), std::string::npos) << r;
+      auto ping = c->Get("/ping");
+      ASSERT_TRUE(ping) << "the server died on " << path << ": " << server.log();
+      EXPECT_EQ(ping->status, 200);
+    }
+  }
+  // curl -X POST -H "Authorization: Bearer ..." http://.../admin/reload: no Content-Length.
+  const auto started = std::chrono::steady_clock::now();
+  const std::string r =
+      raw("POST /admin/reload HTTP/1.1\r\nHost: x\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n"
+          "Authorization: Bearer from-a-file\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(r.rfind("HTTP/1.1 200 ", 0), 0u) << r;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+  EXPECT_EQ(server.terminate_and_wait(), 0) << server.log();
+  EXPECT_EQ(server.log().find("\n2026-01-01T00:00:00.000 info forged"), std::string::npos)
+      << "a URL forged a log line";
+}
+
 TEST_F(ServeTest, SigtermFinishesRequestsInFlightAndExitsZero) {
   // Batches wait 700 ms to fill, so requests are surely in flight when SIGTERM lands.
   ServerProcess server(log_file("term"), {model(1), "--max-delay-ms", "700", "--max-batch", "64"});

@@ -1,25 +1,28 @@
 // trellis-serve (`trellis serve MODEL`): the model server. Binds first so /ping answers 503
 // while the model loads, loads and warms up, then serves until SIGTERM/SIGINT (graceful: stop
 // accepting, answer what is in flight, exit 0). SIGHUP reloads the model in the background.
-#include <filesystem>
 #include <pthread.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
-#include <thread>
-
 #include <nlohmann/json.hpp>
-#include <unistd.h>
+#include <thread>
 
 #include "serve/batcher.h"
 #include "serve/http_server.h"
 #include "serve/metrics.h"
 #include "serve/model_manager.h"
+#include "serve/model_service.h"
 #include "serve/model_source.h"
 #include "trellis/core/fs.h"
 
@@ -32,20 +35,45 @@ std::string env_or(const char* name, const std::string& fallback) {
   return v && *v ? std::string(v) : fallback;
 }
 
+// The admin token from a file (its first line), so that it shows neither in `ps` nor in the
+// environment of every child.
+bool read_token_file(const std::string& path, std::string& token) {
+  std::ifstream in(path);
+  if (!in || !std::getline(in, token)) return false;
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  return !token.empty();
+}
+
+// Each connection is a descriptor: lift the soft limit to the hard one so the connection cap,
+// not EMFILE, is what a crowd of clients meets.
+void raise_open_file_limit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"Serve a trained detector over HTTP (SageMaker serving contract)"};
   std::string model_text, host = env_or("TRELLIS_SERVE_HOST", "127.0.0.1");
   std::string admin_token = env_or("TRELLIS_ADMIN_TOKEN", "");
+  std::string admin_token_file = env_or("TRELLIS_ADMIN_TOKEN_FILE", "");
   std::string device = "cpu", log_level = "info", root, metadata;
   int port = -1;
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int workers = std::max(1, cores / 2), threads = 0;
   int max_batch = 8, max_queue = 256, max_instances = 64, max_detections = 100;
   double max_delay_ms = 5, max_body_mb = 20, score_threshold = 0.3;
-  int64_t max_image_pixels = 40'000'000;
-  int read_timeout = 10, write_timeout = 10, request_timeout = 60, http_threads = 64;
+  ts::HttpOptions defaults;
+  int64_t max_image_pixels = defaults.image_limits.max_pixels;
+  int64_t max_request_pixels = defaults.max_request_pixels;
+  int64_t max_server_pixels = defaults.max_server_pixels;
+  int max_connections = defaults.max_connections;
+  int header_timeout = 10, read_timeout = 10, body_timeout = 60, idle_timeout = 5;
+  int write_timeout = 10, request_timeout = 60, http_threads = 64;
   app.add_option("model", model_text,
                  "checkpoint file, model folder, artifact pathspec (Flow/run/step[/task]/artifact) "
                  "or registry alias; default /opt/ml/model");
@@ -62,7 +90,15 @@ int main(int argc, char** argv) {
   app.add_option("--max-queue", max_queue, "queued images before 503")->capture_default_str();
   app.add_option("--max-body-mb", max_body_mb, "request body limit (413 above)")
       ->capture_default_str();
-  app.add_option("--max-image-pixels", max_image_pixels, "decoded image limit (width*height)")
+  app.add_option("--max-image-pixels", max_image_pixels, "one image's limit (width*height; 400)")
+      ->capture_default_str();
+  app.add_option("--max-request-pixels", max_request_pixels,
+                 "all images of one request (width*height summed; 413)")
+      ->capture_default_str();
+  app.add_option("--max-server-pixels", max_server_pixels,
+                 "decoded pixels of all requests at once, 3 bytes each (503 beyond)")
+      ->capture_default_str();
+  app.add_option("--max-connections", max_connections, "open connections (503 beyond)")
       ->capture_default_str();
   app.add_option("--max-instances", max_instances, "images per JSON request")
       ->capture_default_str();
@@ -70,15 +106,24 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--max-detections", max_detections, "default detections per image")
       ->capture_default_str();
-  app.add_option("--read-timeout", read_timeout, "seconds; slow clients are cut off")
+  app.add_option("--header-timeout", header_timeout,
+                 "seconds for a request line and headers, whole (408)")
+      ->capture_default_str();
+  app.add_option("--read-timeout", read_timeout, "seconds a request may pause (408)")
+      ->capture_default_str();
+  app.add_option("--body-timeout", body_timeout, "seconds for a whole request (408)")
+      ->capture_default_str();
+  app.add_option("--idle-timeout", idle_timeout, "seconds a kept-alive connection may idle")
       ->capture_default_str();
   app.add_option("--write-timeout", write_timeout, "seconds")->capture_default_str();
   app.add_option("--request-timeout", request_timeout, "seconds waiting for the model (503)")
       ->capture_default_str();
-  app.add_option("--http-threads", http_threads, "connections served at once")
-      ->capture_default_str();
+  app.add_option("--http-threads", http_threads, "requests handled at once")->capture_default_str();
   app.add_option("--admin-token", admin_token,
-                 "enables POST /admin/reload with this bearer token ($TRELLIS_ADMIN_TOKEN)");
+                 "enables POST /admin/reload with this bearer token ($TRELLIS_ADMIN_TOKEN; "
+                 "visible in ps: prefer --admin-token-file)");
+  app.add_option("--admin-token-file", admin_token_file,
+                 "read the admin token from this file's first line ($TRELLIS_ADMIN_TOKEN_FILE)");
   app.add_option("--device", device, "cpu | cuda | cuda:N")->capture_default_str();
   bool channels_last = true;
   app.add_option("--channels-last", channels_last, "channels-last convolutions (0: NCHW)")
@@ -96,6 +141,22 @@ int main(int argc, char** argv) {
     spdlog::error("--max-batch, --workers and --max-queue must be >= 1, --max-delay-ms >= 0");
     return 2;
   }
+
+  if (!admin_token_file.empty() && !read_token_file(admin_token_file, admin_token)) {
+    spdlog::error(
+        "--admin-token-file {}: cannot read a token from it (missing, unreadable or "
+        "empty)",
+        admin_token_file);
+    return 2;
+  }
+  if (max_connections < 1 || http_threads < 1 || max_request_pixels < 1 ||
+      max_server_pixels < max_request_pixels) {
+    spdlog::error(
+        "--max-connections and --http-threads must be >= 1, --max-request-pixels >= 1 "
+        "and --max-server-pixels >= --max-request-pixels");
+    return 2;
+  }
+  raise_open_file_limit();
 
   auto spec = ts::parse_model_spec(model_text);
   if (!spec.ok()) {
@@ -126,11 +187,18 @@ int main(int argc, char** argv) {
        .max_delay = std::chrono::microseconds(static_cast<int64_t>(max_delay_ms * 1000)),
        .max_queue = max_queue},
       metrics);
+  ts::ModelService inference(models, batcher);
   ts::HttpOptions http_options;
   http_options.host = host;
   http_options.port = port;
   http_options.max_body_bytes = static_cast<size_t>(max_body_mb * 1024 * 1024);
   http_options.image_limits.max_pixels = max_image_pixels;
+  http_options.max_request_pixels = max_request_pixels;
+  http_options.max_server_pixels = max_server_pixels;
+  http_options.max_connections = max_connections;
+  http_options.header_timeout = std::chrono::seconds(header_timeout);
+  http_options.body_timeout = std::chrono::seconds(body_timeout);
+  http_options.idle_timeout = std::chrono::seconds(idle_timeout);
   http_options.max_instances = max_instances;
   http_options.score_threshold = static_cast<float>(score_threshold);
   http_options.max_detections = max_detections;
@@ -139,7 +207,7 @@ int main(int argc, char** argv) {
   http_options.request_timeout = std::chrono::seconds(request_timeout);
   http_options.http_threads = http_threads;
   http_options.admin_token = admin_token;
-  ts::HttpServer http(http_options, models, batcher, metrics);
+  ts::HttpServer http(http_options, inference, metrics);
   if (auto s = http.bind(); !s.ok()) {
     spdlog::error("{}", s.to_string());
     return 1;
@@ -160,7 +228,8 @@ int main(int argc, char** argv) {
     std::string file = spec->text;
     std::replace(file.begin(), file.end(), '/', '_');
     registration = std::filesystem::absolute(store).string() + "/servers/" + file + ".json";
-    const nlohmann::json info = {{"pid", ::getpid()}, {"alias", spec->text},
+    const nlohmann::json info = {{"pid", ::getpid()},
+                                 {"alias", spec->text},
                                  {"url", "http://" + host + ":" + std::to_string(http.port())}};
     if (auto w = trellis::atomic_write_file(registration, info.dump()); !w.ok()) {
       spdlog::warn("cannot register for reloads: {}", w.to_string());
