@@ -5,26 +5,32 @@
 # servers alternating for ROUNDS rounds; prints each run and the medians' ratio B/A.
 #
 #   bench/serve_http_ab.sh A_BIN B_BIN [--duration 15] [--rounds 3] [--concurrency 32]
+#                          [--model M.safetensors --image I.jpg]  (e.g. serve_bench.sh's R50 at 416)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 a_bin=$(realpath "$1") b_bin=$(realpath "$2")
 shift 2
-duration=15 rounds=3 concurrency=32
+duration=15 rounds=3 concurrency=32 model="" image=""
 while (($#)); do
   case "$1" in
     --duration) duration=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --concurrency) concurrency=$2; shift 2 ;;
+    --model) model=$2; shift 2 ;;
+    --image) image=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
 work=build/bench/http_ab
 mkdir -p "$work"
-model=$work/model.safetensors
-[[ -f $model ]] || build/bin/trellis-serve-fixture --out "$model" --size 64 --epochs 1 \
-  --train-images 2 --threads 2 --images "$work" >/dev/null
+if [[ -z $model ]]; then
+  model=$work/model.safetensors
+  [[ -f $model ]] || build/bin/trellis-serve-fixture --out "$model" --size 64 --epochs 1 \
+    --train-images 2 --threads 2 --images "$work" >/dev/null
+fi
+[[ -n $image ]] || image=$work/sample.jpg
 cat >"$work/post.lua" <<LUA
-local f = io.open("$(realpath "$work/sample.jpg")", "rb")
+local f = io.open("$(realpath "$image")", "rb")
 wrk.method = "POST"
 wrk.body = f:read("*all")
 f:close()
