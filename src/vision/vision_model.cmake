@@ -24,7 +24,7 @@ target_include_directories(trellis_vision_model SYSTEM PUBLIC ${TORCH_INCLUDE_DI
                                                               ${OpenCV_INCLUDE_DIRS})
 
 trellis_add_test(trellis_vision_model_tests LABEL unit
-  SOURCES ${_vm}/detection_ops_test.cpp ${_vm}/training_test.cpp
+  SOURCES ${_vm}/detection_ops_test.cpp ${_vm}/training_test.cpp ${_vm}/checkpoint_test.cpp
   DEPS trellis_vision_model)
 
 add_executable(trellis-train ${_vm}/train_main.cpp)
