@@ -35,6 +35,18 @@ void ModelManager::publish(std::shared_ptr<const LoadedModel> model) {
 }
 
 Result<std::shared_ptr<const LoadedModel>> ModelManager::load(ModelBytes bytes) const {
+  // Nothing a checkpoint holds may take the server down: a reload that fails here keeps the
+  // old model serving (Detector::load returns a Status; this catches what is left, e.g. an
+  // allocation failure in the warm-up).
+  const std::string source = bytes.source;
+  try {
+    return load_unguarded(std::move(bytes));
+  } catch (const std::exception& e) {
+    return internal_error(source + ": cannot load the model: " + e.what());
+  }
+}
+
+Result<std::shared_ptr<const LoadedModel>> ModelManager::load_unguarded(ModelBytes bytes) const {
   const auto started = std::chrono::steady_clock::now();
   auto model = std::make_shared<LoadedModel>();
   model->version = bytes.version;
