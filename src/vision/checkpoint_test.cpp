@@ -135,5 +135,43 @@ TEST(Detector, AWeightOfTheWrongShapeOrAMissingOneNamesTheTensor) {
       << det.status().to_string();
 }
 
+// A safetensors file with `header` as its JSON header and no tensor data.
+std::string safetensors_with_header(std::string header) {
+  header.append((8 - header.size() % 8) % 8, ' ');
+  std::string out;
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((header.size() >> (8 * i)) & 0xff));
+  return out + header;
+}
+
+TEST(Safetensors, ShapesWhoseByteCountOverflowsAreCorruptNotEmpty) {
+  // 2^32 x 2^32 x 4 bytes wrapped to 0 and matched empty data_offsets.
+  for (const char* shape : {"[4294967296, 4294967296]", "[4611686018427387904, 4]"}) {
+    auto st = decode_safetensors(
+        safetensors_with_header(std::string(R"({"a": {"dtype": "F32", "shape": )") + shape +
+                                R"(, "data_offsets": [0, 0]}})"));
+    ASSERT_FALSE(st.ok()) << shape << " was accepted";
+    EXPECT_EQ(st.status().code(), Code::kCorrupt);
+  }
+  EXPECT_TRUE(
+      decode_safetensors(
+          safetensors_with_header(
+              R"({"a": {"dtype": "F32", "shape": [0, 4294967296], "data_offsets": [0, 0]}})"))
+          .ok());
+}
+
+TEST(Safetensors, HeaderNumbersMustBeNonNegativeIntegersAndNamesNonEmpty) {
+  for (const char* header : {
+           R"({"a": {"dtype": "F32", "shape": [1e300], "data_offsets": [0, 0]}})",
+           R"({"a": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 0]}})",
+           R"({"a": {"dtype": "F32", "shape": [0], "data_offsets": [0.5, 0]}})",
+           // Decoded, but encode_safetensors refused to write it back.
+           R"({"": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}})",
+           R"({"__metadata__": ["x"]})",
+       }) {
+    auto st = decode_safetensors(safetensors_with_header(header));
+    ASSERT_FALSE(st.ok()) << header << " was accepted";
+  }
+}
+
 }  // namespace
 }  // namespace trellis::vision
