@@ -5,6 +5,7 @@
 # used by bench/ (python3-torch, python3-torchvision, wrk).
 # The browser tests (tests/browser/) need chromium, node and npm from Debian plus
 # playwright-core from npm, installed into ./node_modules from package-lock.json.
+# The fuzz targets (scripts/fuzz.sh) need clang 14 and its libFuzzer runtime.
 set -euo pipefail
 
 packages=(
@@ -13,6 +14,7 @@ packages=(
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libtorch-dev libopencv-dev libcpp-httplib-dev libcurl4-openssl-dev libpq-dev
   libexpat1-dev python3-numpy chromium
+  clang-14 libclang-rt-14-dev  # scripts/fuzz.sh: clang++-14 and libFuzzer (libclang_rt.fuzzer)
 )
 # Node.js: Debian's nodejs + npm unless a node with its own npm (e.g. NodeSource's) is there.
 if ! command -v node >/dev/null 2>&1; then packages+=(nodejs); fi

@@ -86,5 +86,23 @@ TEST(Json, BadTextIsAnErrorNamingTheSource) {
   EXPECT_EQ((*parse_json("[1,2]"))[1], 2);
 }
 
+TEST(Json, IntegerOutsideItsRangeIsRefusedNotWrapped) {
+  auto n = [](const char* text, int64_t lo, int64_t hi) {
+    return json_integer(Json::parse(text), lo, hi);
+  };
+  EXPECT_EQ(n("100", 0, 2147483647), 100);
+  EXPECT_EQ(n("640.0", 0, 2147483647), 640);
+  EXPECT_EQ(n("-3", -10, 10), -3);
+  EXPECT_EQ(n("4294967396", 0, 2147483647), std::nullopt);  // 2^32 + 100
+  EXPECT_EQ(n("18446744073709551615", 0, 2147483647), std::nullopt);
+  EXPECT_EQ(n("1e300", -2147483648LL, 2147483647), std::nullopt);
+  EXPECT_EQ(n("-1e300", std::numeric_limits<int64_t>::min(), 0), std::nullopt);
+  EXPECT_EQ(n("9223372036854775808.0", std::numeric_limits<int64_t>::min(),
+              std::numeric_limits<int64_t>::max()),
+            std::nullopt);
+  EXPECT_EQ(n("\"7\"", 0, 10), std::nullopt);
+  EXPECT_EQ(n("-1", 0, 10), std::nullopt);
+}
+
 }  // namespace
 }  // namespace trellis

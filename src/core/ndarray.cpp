@@ -1,5 +1,6 @@
 #include "trellis/core/ndarray.h"
 
+#include <charconv>
 #include <cstring>
 
 namespace trellis {
@@ -127,12 +128,21 @@ Result<NDArray> parse_npy(std::string bytes) {
     if (c >= '0' && c <= '9') {
       num += c;
     } else if (!num.empty()) {
-      a.shape.push_back(std::stoll(num));
+      int64_t d = 0;
+      const auto [end, ec] = std::from_chars(num.data(), num.data() + num.size(), d);
+      if (ec != std::errc()) return invalid_argument("NPY dimension " + num + " is too large");
+      a.shape.push_back(d);
       num.clear();
     }
   }
+  // The byte count the shape needs, without overflow: a header may claim any dimensions.
+  uint64_t expected = dtype_size(a.dtype);
+  for (int64_t d : a.shape) {
+    if (__builtin_mul_overflow(expected, static_cast<uint64_t>(d), &expected)) {
+      return invalid_argument("NPY shape " + std::string(shape) + " is too large");
+    }
+  }
   const size_t data_at = offset + header_len;
-  const size_t expected = static_cast<size_t>(a.numel()) * dtype_size(a.dtype);
   if (bytes.size() - data_at != expected) {
     return invalid_argument("NPY data has " + std::to_string(bytes.size() - data_at) +
                             " bytes, shape needs " + std::to_string(expected));

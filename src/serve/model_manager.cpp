@@ -29,6 +29,18 @@ void ModelManager::publish(std::shared_ptr<const LoadedModel> model) {
 }
 
 Result<std::shared_ptr<const LoadedModel>> ModelManager::load(ModelBytes bytes) const {
+  // Nothing a checkpoint holds may take the server down: a reload that fails here keeps the
+  // old model serving (Detector::load returns a Status; this catches what is left, e.g. an
+  // allocation failure in the warm-up).
+  const std::string source = bytes.source;
+  try {
+    return load_unguarded(std::move(bytes));
+  } catch (const std::exception& e) {
+    return internal_error(source + ": cannot load the model: " + e.what());
+  }
+}
+
+Result<std::shared_ptr<const LoadedModel>> ModelManager::load_unguarded(ModelBytes bytes) const {
   const auto started = std::chrono::steady_clock::now();
   // glibc keeps the freed weights of a swapped-out model in its arenas: without a trim, RSS grew
   // by a model's size with every swap (bench/serve_soak.sh: 347 MB -> 2.1 GB in 19 swaps).

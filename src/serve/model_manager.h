@@ -54,7 +54,8 @@ class ModelManager {
   bool is_reloading() const { return reloading_.load(); }
 
  private:
-  Result<std::shared_ptr<const LoadedModel>> load(ModelBytes bytes) const;
+  Result<std::shared_ptr<const LoadedModel>> load(ModelBytes bytes) const;  // never throws
+  Result<std::shared_ptr<const LoadedModel>> load_unguarded(ModelBytes bytes) const;
   void publish(std::shared_ptr<const LoadedModel> model);
 
   const ModelSpec spec_;

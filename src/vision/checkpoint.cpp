@@ -1,11 +1,52 @@
 // Checkpoint <-> safetensors bytes (docs/formats/checkpoint.md). No LibTorch here.
 #include "trellis/vision/checkpoint.h"
 
+#include <charconv>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <set>
+
+#include "trellis/core/json.h"
 
 namespace trellis::vision {
 
 using json = nlohmann::json;
+
+int checkpoint_num_classes(const Checkpoint& ckpt) {
+  return ckpt.config.num_classes > 0 ? ckpt.config.num_classes
+                                     : static_cast<int>(ckpt.categories.size());
+}
+
+Status validate_checkpoint(const Checkpoint& ckpt) {
+  if (Status s = validate(ckpt.config); !s.ok())
+    return corrupt("checkpoint: config: " + s.message());
+  if (ckpt.categories.size() > static_cast<size_t>(kMaxNumClasses)) {
+    return corrupt("checkpoint: " + std::to_string(ckpt.categories.size()) +
+                   " categories, more than " + std::to_string(kMaxNumClasses));
+  }
+  const int num_classes = checkpoint_num_classes(ckpt);
+  if (num_classes < 1) return corrupt("checkpoint: no categories and num_classes 0");
+  if (num_classes < static_cast<int>(ckpt.categories.size())) {
+    return corrupt("checkpoint: num_classes " + std::to_string(num_classes) + " < " +
+                   std::to_string(ckpt.categories.size()) + " categories");
+  }
+  std::set<int> ids;
+  for (const auto& c : ckpt.categories) {
+    if (!ids.insert(c.id).second) {
+      return corrupt("checkpoint: category id " + std::to_string(c.id) + " repeated");
+    }
+  }
+  if (ckpt.epoch < 0) return corrupt("checkpoint: epoch " + std::to_string(ckpt.epoch) + " < 0");
+  for (const auto& [name, t] : ckpt.tensors) {
+    static const std::set<std::string, std::less<>> kModelDtypes = {"F32", "F64", "F16", "BF16",
+                                                                    "I64", "I32", "U8",  "BOOL"};
+    if (!kModelDtypes.contains(t.dtype)) {
+      return corrupt("checkpoint: tensor '" + name + "' has dtype " + t.dtype +
+                     ", which no model tensor has");
+    }
+  }
+  return {};
+}
 
 Result<std::string> encode_checkpoint(const Checkpoint& ckpt) {
   SafeTensors st;
@@ -40,15 +81,25 @@ Result<Checkpoint> decode_checkpoint(std::string_view bytes) {
   if (!config.ok()) return corrupt("checkpoint: " + config.status().message());
   ckpt.config = *config;
   try {
-    for (const auto& c : json::parse(*get("categories"))) {
-      ckpt.categories.push_back({c.at("id").get<int>(), c.at("name").get<std::string>()});
+    const json cats = json::parse(*get("categories"));
+    if (!cats.is_array()) return corrupt("checkpoint: metadata 'categories' is not an array");
+    for (const auto& c : cats) {
+      const auto id = json_integer(c.at("id"), std::numeric_limits<int>::min(),
+                                   std::numeric_limits<int>::max());
+      if (!id) return corrupt("checkpoint: category id " + c.at("id").dump() + " is not an int");
+      ckpt.categories.push_back({static_cast<int>(*id), c.at("name").get<std::string>()});
     }
-    ckpt.epoch = std::stoi(*get("epoch"));
   } catch (const std::exception& e) {
-    return corrupt(std::string("checkpoint: bad categories or epoch: ") + e.what());
+    return corrupt(std::string("checkpoint: bad categories: ") + e.what());
+  }
+  const std::string& epoch = *get("epoch");
+  const auto [end, ec] = std::from_chars(epoch.data(), epoch.data() + epoch.size(), ckpt.epoch);
+  if (ec != std::errc() || end != epoch.data() + epoch.size()) {
+    return corrupt("checkpoint: metadata 'epoch' is not an integer: '" + epoch + "'");
   }
   if (const std::string* s = get("trainer_state")) ckpt.trainer_state = *s;
   ckpt.tensors = std::move(st->tensors);
+  TRELLIS_RETURN_IF_ERROR(validate_checkpoint(ckpt));
   return ckpt;
 }
 

@@ -6,11 +6,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "trellis/core/json.h"
 #include "trellis/vision/dataset_io.h"
 
 namespace trellis::vision {
@@ -19,12 +21,23 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-Result<int64_t> get_int(const json& obj, const char* key, const std::string& where) {
+// An integer field in [lo, hi]; out-of-range values are errors, never wrapped or truncated to
+// another number (an image width of 4294967396 is not 100).
+Result<int64_t> get_int(const json& obj, const char* key, const std::string& where,
+                        int64_t lo = std::numeric_limits<int64_t>::min(),
+                        int64_t hi = std::numeric_limits<int64_t>::max()) {
   auto it = obj.find(key);
   if (it == obj.end() || !it->is_number())
     return invalid_argument(fmt::format("{}: missing or non-numeric \"{}\"", where, key));
-  return it->get<int64_t>();
+  auto v = json_integer(*it, lo, hi);
+  if (!v)
+    return invalid_argument(
+        fmt::format("{}: \"{}\" {} is out of range [{}, {}]", where, key, it->dump(), lo, hi));
+  return *v;
 }
+
+constexpr int64_t kIntMin = std::numeric_limits<int>::min();
+constexpr int64_t kIntMax = std::numeric_limits<int>::max();
 
 // The shortest decimal that reads back as `f`: 0.8f is written as 0.8, not
 // 0.800000011920929.
@@ -70,7 +83,7 @@ Result<Dataset> parse_coco(const std::string& text, const std::string& source) {
   const json& cats = doc["categories"];
   for (size_t i = 0; i < cats.size(); ++i) {
     const std::string where = fmt::format("{}: categories[{}]", source, i);
-    auto id = get_int(cats[i], "id", where);
+    auto id = get_int(cats[i], "id", where, kIntMin, kIntMax);
     if (!id.ok()) return id.status();
     Category c;
     c.id = static_cast<int>(*id);
@@ -95,8 +108,13 @@ Result<Dataset> parse_coco(const std::string& text, const std::string& source) {
     if (!index.emplace(rec.id, ds.images.size()).second)
       return invalid_argument(fmt::format("{}: image id {} repeated", where, rec.id));
     if (auto f = im.find("file_name"); f != im.end() && f->is_string()) rec.file_name = *f;
-    if (auto w = im.find("width"); w != im.end() && w->is_number()) rec.width = w->get<int>();
-    if (auto h = im.find("height"); h != im.end() && h->is_number()) rec.height = h->get<int>();
+    for (auto [key, field] : {std::pair{"width", &rec.width}, std::pair{"height", &rec.height}}) {
+      if (auto v = im.find(key); v != im.end() && v->is_number()) {
+        auto n = get_int(im, key, where, 0, kIntMax);
+        if (!n.ok()) return n.status();
+        *field = static_cast<int>(*n);
+      }
+    }
     ds.images.push_back(std::move(rec));
   }
 
@@ -107,7 +125,7 @@ Result<Dataset> parse_coco(const std::string& text, const std::string& source) {
     const std::string where = fmt::format("{}: annotations[{}]", source, i);
     auto id = get_int(a, "id", where);
     auto image_id = get_int(a, "image_id", where);
-    auto cat = get_int(a, "category_id", where);
+    auto cat = get_int(a, "category_id", where, kIntMin, kIntMax);
     for (const Status& s : {id.status(), image_id.status(), cat.status()})
       if (!s.ok()) return s;
     if (!ann_ids.insert(*id).second)
@@ -130,9 +148,10 @@ Result<Dataset> parse_coco(const std::string& text, const std::string& source) {
     ann.category_id = static_cast<int>(*cat);
     ann.box = {static_cast<float>(b[0]), static_cast<float>(b[1]), static_cast<float>(b[0] + b[2]),
                static_cast<float>(b[1] + b[3])};
-    if (auto ar = a.find("area"); ar != a.end() && ar->is_number()) ann.area = ar->get<float>();
+    if (auto ar = a.find("area"); ar != a.end() && ar->is_number())
+      ann.area = static_cast<float>(ar->get<double>());
     if (auto c = a.find("iscrowd"); c != a.end())
-      ann.is_crowd = c->is_boolean() ? c->get<bool>() : (c->is_number() && c->get<int>() != 0);
+      ann.is_crowd = c->is_boolean() ? c->get<bool>() : (c->is_number() && c->get<double>() != 0);
     ds.images[img->second].annotations.push_back(ann);
   }
   return ds;

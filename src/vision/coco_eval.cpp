@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <numeric>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -204,12 +205,55 @@ double recall_point(int r) {
 }
 
 double EvalResult::precision_at(int t, int r, int k, int a, int m) const {
-  return precision[(((static_cast<size_t>(t) * kR + r) * num_categories + k) * kA + a) * kM + m];
+  const int row = row_of[static_cast<size_t>(k)];
+  if (row < 0) return -1;
+  return precision[(((static_cast<size_t>(t) * kR + r) * num_rows + row) * kA + a) * kM + m];
 }
 
 double EvalResult::recall_at(int t, int k, int a, int m) const {
-  return recall[((static_cast<size_t>(t) * num_categories + k) * kA + a) * kM + m];
+  const int row = row_of[static_cast<size_t>(k)];
+  if (row < 0) return -1;
+  return recall[((static_cast<size_t>(t) * num_rows + row) * kA + a) * kM + m];
 }
+
+std::vector<double> EvalResult::dense_precision() const {
+  const size_t K = static_cast<size_t>(num_categories);
+  std::vector<double> out(static_cast<size_t>(kT) * kR * K * kA * kM);
+  for (int t = 0; t < kT; ++t)
+    for (int r = 0; r < kR; ++r)
+      for (size_t k = 0; k < K; ++k)
+        for (int a = 0; a < kA; ++a)
+          for (int m = 0; m < kM; ++m)
+            out[(((t * kR + r) * K + k) * kA + a) * kM + m] =
+                precision_at(t, r, static_cast<int>(k), a, m);
+  return out;
+}
+
+std::vector<double> EvalResult::dense_recall() const {
+  const size_t K = static_cast<size_t>(num_categories);
+  std::vector<double> out(static_cast<size_t>(kT) * K * kA * kM);
+  for (int t = 0; t < kT; ++t)
+    for (size_t k = 0; k < K; ++k)
+      for (int a = 0; a < kA; ++a)
+        for (int m = 0; m < kM; ++m)
+          out[((t * K + k) * kA + a) * kM + m] = recall_at(t, static_cast<int>(k), a, m);
+  return out;
+}
+
+namespace {
+
+// A box placed in its (category, image) cell; `index` is its position in the input, so sorting
+// by (category, image, index) keeps file order inside a cell.
+struct CellItem {
+  uint32_t category;  // index into the sorted categories
+  uint32_t image;     // index into the sorted image ids
+  uint32_t index;
+  bool operator<(const CellItem& o) const {
+    return std::tie(category, image, index) < std::tie(o.category, o.image, o.index);
+  }
+};
+
+}  // namespace
 
 Result<EvalResult> evaluate_coco(const EvalInput& input, const EvalOptions& options) {
   EvalResult result;
@@ -226,18 +270,23 @@ Result<EvalResult> evaluate_coco(const EvalInput& input, const EvalOptions& opti
   const int K = static_cast<int>(cats.size());
   const size_t I = image_ids.size();
   result.num_categories = K;
+  result.per_class.resize(K);
+  for (int k = 0; k < K; ++k) {
+    result.per_class[k].category_id = cats[k].id;
+    result.per_class[k].name = cats[k].name;
+  }
 
   std::unordered_map<int64_t, uint32_t> image_index;
   image_index.reserve(I * 2);
   for (size_t i = 0; i < I; ++i) image_index.emplace(image_ids[i], static_cast<uint32_t>(i));
-  std::unordered_map<int, int> cat_index;
-  for (int k = 0; k < K; ++k) cat_index.emplace(cats[k].id, k);
+  std::unordered_map<int, uint32_t> cat_index;
+  cat_index.reserve(static_cast<size_t>(K) * 2);
+  for (int k = 0; k < K; ++k) cat_index.emplace(cats[k].id, static_cast<uint32_t>(k));
 
-  // Counting sort of GTs and detections into (category, image) cells, stable.
-  const size_t cells = static_cast<size_t>(K) * I;
-  std::vector<uint32_t> gt_start(cells + 1, 0), dt_start(cells + 1, 0);
-  std::vector<int64_t> gt_cell(input.ground_truth.size(), -1);
-  std::vector<int64_t> dt_cell(input.detections.size(), -1);
+  // Only (category, image) cells that hold something exist: sorted lists of their boxes.
+  std::vector<CellItem> gt_items, dt_items;
+  gt_items.reserve(input.ground_truth.size());
+  dt_items.reserve(input.detections.size());
   for (size_t j = 0; j < input.ground_truth.size(); ++j) {
     const auto& g = input.ground_truth[j];
     auto ii = image_index.find(g.image_id);
@@ -246,8 +295,7 @@ Result<EvalResult> evaluate_coco(const EvalInput& input, const EvalOptions& opti
       ++result.skipped_ground_truth;
       continue;
     }
-    gt_cell[j] = static_cast<int64_t>(kk->second) * I + ii->second;
-    ++gt_start[gt_cell[j] + 1];
+    gt_items.push_back({kk->second, ii->second, static_cast<uint32_t>(j)});
   }
   for (size_t j = 0; j < input.detections.size(); ++j) {
     const auto& d = input.detections[j];
@@ -260,60 +308,69 @@ Result<EvalResult> evaluate_coco(const EvalInput& input, const EvalOptions& opti
       ++result.skipped_detections;
       continue;
     }
-    dt_cell[j] = static_cast<int64_t>(kk->second) * I + ii->second;
-    ++dt_start[dt_cell[j] + 1];
+    dt_items.push_back({kk->second, ii->second, static_cast<uint32_t>(j)});
+    ++result.per_class[kk->second].num_detections;
   }
-  std::partial_sum(gt_start.begin(), gt_start.end(), gt_start.begin());
-  std::partial_sum(dt_start.begin(), dt_start.end(), dt_start.begin());
-  std::vector<const EvalGroundTruth*> gt_sorted(gt_start.back());
-  std::vector<const EvalDetection*> dt_sorted(dt_start.back());
-  {
-    std::vector<uint32_t> fill(gt_start.begin(), gt_start.end() - 1);
-    for (size_t j = 0; j < gt_cell.size(); ++j)
-      if (gt_cell[j] >= 0) gt_sorted[fill[gt_cell[j]]++] = &input.ground_truth[j];
-    fill.assign(dt_start.begin(), dt_start.end() - 1);
-    for (size_t j = 0; j < dt_cell.size(); ++j)
-      if (dt_cell[j] >= 0) dt_sorted[fill[dt_cell[j]]++] = &input.detections[j];
-  }
+  std::sort(gt_items.begin(), gt_items.end());
+  std::sort(dt_items.begin(), dt_items.end());
 
-  result.precision.assign(static_cast<size_t>(kT) * kR * K * kA * kM, -1.0);
-  result.recall.assign(static_cast<size_t>(kT) * K * kA * kM, -1.0);
-  result.per_class.resize(K);
+  // Rows: the categories with ground truth, in id order. pycocotools leaves every other
+  // category at -1 (accumulate() skips it), whatever its detections.
+  result.row_of.assign(static_cast<size_t>(K), -1);
+  std::vector<uint32_t> row_category;
+  for (const CellItem& g : gt_items) {
+    if (result.row_of[g.category] < 0) {
+      result.row_of[g.category] = static_cast<int>(row_category.size());
+      row_category.push_back(g.category);
+    }
+  }
+  const int E = static_cast<int>(row_category.size());
+  result.num_rows = E;
+  result.precision.assign(static_cast<size_t>(kT) * kR * E * kA * kM, -1.0);
+  result.recall.assign(static_cast<size_t>(kT) * E * kA * kM, -1.0);
 
   ImageEvaluator evaluator;
   std::vector<DetRecord> records;
   std::vector<const EvalGroundTruth*> gts;
   std::vector<const EvalDetection*> dts;
-  for (int k = 0; k < K; ++k) {
+  const auto by_category = [](const CellItem& item, uint32_t k) { return item.category < k; };
+  for (int e = 0; e < E; ++e) {
+    const uint32_t k = row_category[e];
+    auto g = std::lower_bound(gt_items.begin(), gt_items.end(), k, by_category);
+    auto d = std::lower_bound(dt_items.begin(), dt_items.end(), k, by_category);
+    const auto g_end = std::lower_bound(g, gt_items.end(), k + 1, by_category);
+    const auto d_end = std::lower_bound(d, dt_items.end(), k + 1, by_category);
     records.clear();
     std::array<int64_t, kA> npig{};
-    for (size_t i = 0; i < I; ++i) {
-      const size_t c = static_cast<size_t>(k) * I + i;
-      if (gt_start[c] == gt_start[c + 1] && dt_start[c] == dt_start[c + 1]) continue;
-      gts.assign(gt_sorted.begin() + gt_start[c], gt_sorted.begin() + gt_start[c + 1]);
-      dts.assign(dt_sorted.begin() + dt_start[c], dt_sorted.begin() + dt_start[c + 1]);
+    // Images in id order, as pycocotools concatenates them: every image with a GT or a
+    // detection of this category.
+    while (g != g_end || d != d_end) {
+      const uint32_t image =
+          std::min(g != g_end ? g->image : UINT32_MAX, d != d_end ? d->image : UINT32_MAX);
+      gts.clear();
+      dts.clear();
+      for (; g != g_end && g->image == image; ++g) gts.push_back(&input.ground_truth[g->index]);
+      for (; d != d_end && d->image == image; ++d) dts.push_back(&input.detections[d->index]);
       std::stable_sort(dts.begin(), dts.end(),
                        [](auto* a, auto* b) { return -a->score < -b->score; });
       evaluator.run(gts, dts, options.honor_ignore_flag, records, npig);
     }
-    accumulate_category(records.data(), records.size(), npig, k, K, result.precision,
+    accumulate_category(records.data(), records.size(), npig, e, E, result.precision,
                         result.recall);
-    ClassEval& ce = result.per_class[k];
-    ce.category_id = cats[k].id;
-    ce.name = cats[k].name;
-    ce.num_ground_truth = static_cast<int>(npig[0]);
-    ce.num_detections = static_cast<int>(dt_start[static_cast<size_t>(k + 1) * I] -
-                                         dt_start[static_cast<size_t>(k) * I]);
+    result.per_class[k].num_ground_truth = static_cast<int>(npig[0]);
   }
 
-  // summarize(): means over the defined entries of slices of precision / recall.
-  auto ap = [&](int t_only, int a, int m, int k_only) {
+  // summarize(): means over the defined entries of slices of precision / recall. Categories
+  // without a row hold no defined entry, so leaving them out changes neither sum nor order.
+  auto ap = [&](int t_only, int a, int m, int e_only) {
     std::vector<double> vals;
     for (int t = 0; t < kT; ++t) {
       if (t_only >= 0 && t != t_only) continue;
       for (int r = 0; r < kR; ++r)
-        for (int k = 0; k < K; ++k)
-          if (k_only < 0 || k == k_only) vals.push_back(result.precision_at(t, r, k, a, m));
+        for (int e = 0; e < E; ++e)
+          if (e_only < 0 || e == e_only)
+            vals.push_back(
+                result.precision[(((static_cast<size_t>(t) * kR + r) * E + e) * kA + a) * kM + m]);
     }
     return mean_defined(vals);
   };
@@ -321,16 +378,18 @@ Result<EvalResult> evaluate_coco(const EvalInput& input, const EvalOptions& opti
     std::vector<double> vals;
     for (int t = 0; t < kT; ++t) {
       if (t_only >= 0 && t != t_only) continue;
-      for (int k = 0; k < K; ++k) vals.push_back(result.recall_at(t, k, a, m));
+      for (int e = 0; e < E; ++e)
+        vals.push_back(result.recall[((static_cast<size_t>(t) * E + e) * kA + a) * kM + m]);
     }
     return mean_defined(vals);
   };
   result.stats = {ap(-1, 0, 2, -1), ap(0, 0, 2, -1),  ap(5, 0, 2, -1), ap(-1, 1, 2, -1),
                   ap(-1, 2, 2, -1), ap(-1, 3, 2, -1), ar(-1, 0, 0),    ar(-1, 0, 1),
                   ar(-1, 0, 2),     ar(-1, 1, 2),     ar(-1, 2, 2),    ar(-1, 3, 2)};
-  for (int k = 0; k < K; ++k) {
-    result.per_class[k].ap = ap(-1, 0, 2, k);
-    result.per_class[k].ap50 = ap(0, 0, 2, k);
+  for (int e = 0; e < E; ++e) {
+    ClassEval& ce = result.per_class[row_category[e]];
+    ce.ap = ap(-1, 0, 2, e);
+    ce.ap50 = ap(0, 0, 2, e);
   }
   return result;
 }

@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <type_traits>
 
+#include "trellis/core/json.h"
 #include "trellis/vision/coco_eval.h"
 
 namespace trellis::vision {
@@ -27,12 +30,22 @@ Result<std::array<double, 4>> read_bbox(const json& obj, std::string_view what, 
   return b;
 }
 
+// Integers are range-checked (a category id of 4294967297 is an error, not 1); doubles as they
+// are.
 template <typename T>
 Result<T> read_number(const json& obj, const char* key, std::string_view what, size_t index) {
   auto it = obj.find(key);
   if (it == obj.end() || !it->is_number())
     return invalid_argument(fmt::format("{} {}: missing or non-numeric \"{}\"", what, index, key));
-  return it->get<T>();
+  if constexpr (std::is_integral_v<T>) {
+    auto v = json_integer(*it, std::numeric_limits<T>::min(), std::numeric_limits<T>::max());
+    if (!v)
+      return invalid_argument(
+          fmt::format("{} {}: \"{}\" {} is out of range", what, index, key, it->dump()));
+    return static_cast<T>(*v);
+  } else {
+    return it->get<T>();
+  }
 }
 
 bool read_flag(const json& obj, const char* key) {

@@ -199,10 +199,13 @@ TEST(CocoEvalReference, FastPathMatchesPlainDefinitionOnRandomCases) {
     ASSERT_TRUE(fast.ok());
     std::vector<double> precision, recall;
     reference(in, precision, recall);
-    ASSERT_EQ(fast->precision.size(), precision.size());
+    const std::vector<double> fast_precision = fast->dense_precision();
+    const std::vector<double> fast_recall = fast->dense_recall();
+    ASSERT_EQ(fast_precision.size(), precision.size());
+    ASSERT_EQ(fast_recall.size(), recall.size());
     size_t diffs = 0;
-    for (size_t i = 0; i < precision.size(); ++i) diffs += fast->precision[i] != precision[i];
-    for (size_t i = 0; i < recall.size(); ++i) diffs += fast->recall[i] != recall[i];
+    for (size_t i = 0; i < precision.size(); ++i) diffs += fast_precision[i] != precision[i];
+    for (size_t i = 0; i < recall.size(); ++i) diffs += fast_recall[i] != recall[i];
     EXPECT_EQ(diffs, 0u) << "seed " << seed;
   }
 }

@@ -243,5 +243,81 @@ TEST(CocoEval, MakeEvalInputConvertsCornersToCocoBoxes) {
   EXPECT_DOUBLE_EQ(r->stats[0], 1.0);
 }
 
+// A small case from the shared vectors, its categories padded with `extra` declared, unused
+// ones (ids above every real one, interleaved names do not matter).
+EvalInput with_unused_categories(int extra) {
+  const fs::path dir = vectors_dir() / "random_small";
+  EvalInput in =
+      read_coco_eval_input((dir / "gt.json").string(), (dir / "dt.json").string()).value();
+  int next = 1;
+  for (const auto& c : in.categories) next = std::max(next, c.id + 1);
+  for (int i = 0; i < extra; ++i) in.categories.push_back({next + 2 * i, "unused"});
+  return in;
+}
+
+TEST(CocoEval, CostFollowsTheCategoriesUsedNotTheOnesDeclared) {
+  const EvalInput plain = with_unused_categories(0);
+  auto base = evaluate_coco(plain);
+  ASSERT_TRUE(base.ok());
+  // 2,000 declared categories used to cost 2,000 x 97 KB of precision array and a per-class
+  // pass over all of them for each of them; now only categories with ground truth have rows.
+  const EvalInput padded = with_unused_categories(2000);
+  auto r = evaluate_coco(padded);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->precision.size(), base->precision.size());
+  ASSERT_EQ(r->recall.size(), base->recall.size());
+  EXPECT_LE(r->num_rows, static_cast<int>(plain.categories.size()));
+  EXPECT_EQ(r->per_class.size(), plain.categories.size() + 2000);
+  // The same numbers, bit for bit (the vectors' pycocotools agreement is checked above).
+  for (size_t i = 0; i < kStatNames.size(); ++i) EXPECT_EQ(r->stats[i], base->stats[i]);
+  for (size_t k = 0; k < base->per_class.size(); ++k) {
+    EXPECT_EQ(r->per_class[k].ap, base->per_class[k].ap);
+    EXPECT_EQ(r->per_class[k].num_detections, base->per_class[k].num_detections);
+  }
+  EXPECT_EQ(r->per_class.back().ap, -1.0);
+  EXPECT_EQ(r->precision_at(0, 50, static_cast<int>(r->per_class.size()) - 1, 0, 2), -1.0);
+
+  // The issue's case: 20,000 declared categories, under a second and a few MB.
+  const EvalInput huge = with_unused_categories(20000);
+  auto h = evaluate_coco(huge);
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->precision.size(), base->precision.size());
+  EXPECT_EQ(h->stats, base->stats);
+}
+
+TEST(CocoEval, DetectionsOfACategoryWithoutGroundTruthAreCountedNotEvaluated) {
+  EvalInput in = two_class_input();
+  in.categories.push_back({9, "never"});
+  in.ground_truth = {gt(1, 1, 1, 0, 0, 50, 50)};
+  in.detections = {dt(1, 9, 0, 0, 50, 50, 0.9), dt(2, 9, 0, 0, 50, 50, 0.8)};
+  auto r = evaluate_coco(in);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->num_rows, 1);
+  EXPECT_EQ(r->per_class[2].num_detections, 2);
+  EXPECT_EQ(r->per_class[2].ap, -1.0);
+  EXPECT_EQ(r->per_class[0].ap, 0.0);  // the GT of category 1 was not found
+  EXPECT_EQ(r->dense_precision().size(), 10u * 101 * 3 * 4 * 3);
+}
+
+TEST(CocoEvalInput, IdsBeyondTheirRangeAreRefusedNotWrapped) {
+  const std::string gt_ok = R"({"images":[{"id":1}],"annotations":[],"categories":[{"id":1}]})";
+  EXPECT_TRUE(parse_coco_eval_input(gt_ok, "[]").ok());
+  for (
+      const char* gt : {
+          R"({"images":[{"id":1}],"annotations":[],"categories":[{"id":4294967297}]})",
+          R"({"images":[{"id":1e300}],"annotations":[],"categories":[]})",
+          R"({"images":[{"id":1}],"categories":[],"annotations":[{"id":1,"image_id":1,"category_id":1e12,"bbox":[0,0,1,1]}]})",
+      }) {
+    auto r = parse_coco_eval_input(gt, "[]");
+    ASSERT_FALSE(r.ok()) << gt;
+    EXPECT_NE(r.status().message().find("out of range"), std::string::npos)
+        << r.status().to_string();
+  }
+  auto dt = parse_coco_eval_input(
+      gt_ok, R"([{"image_id":1,"category_id":4294967297,"bbox":[0,0,1,1],"score":0.5}])");
+  ASSERT_FALSE(dt.ok());
+  EXPECT_NE(dt.status().message().find("category_id"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace trellis::vision

@@ -92,6 +92,17 @@ TEST(CocoReader, EachBrokenInputGetsItsError) {
        "\"bbox\" must be"},
       {R"({"images":[{"id":1}],"categories":[],"annotations":[{"image_id":1,"category_id":1,"bbox":[0,0,1,1]}]})",
        "annotations[0]: missing or non-numeric \"id\""},
+      // Numbers that used to wrap or overflow into another value.
+      {R"({"images":[{"id":1,"width":4294967396,"height":5}],"annotations":[],"categories":[]})",
+       "images[0]: \"width\" 4294967396 is out of range"},
+      {R"({"images":[{"id":1,"width":5,"height":1e300}],"annotations":[],"categories":[]})",
+       "images[0]: \"height\" 1e+300 is out of range"},
+      {R"({"images":[{"id":1e300}],"annotations":[],"categories":[]})",
+       "images[0]: \"id\" 1e+300 is out of range"},
+      {R"({"images":[],"annotations":[],"categories":[{"id":4294967297,"name":"a"}]})",
+       "categories[0]: \"id\" 4294967297 is out of range"},
+      {R"({"images":[{"id":1}],"categories":[],"annotations":[{"id":1,"image_id":1,"category_id":-4294967295,"bbox":[0,0,1,1]}]})",
+       "annotations[0]: \"category_id\" -4294967295 is out of range"},
   };
   for (const Case& c : cases) {
     auto r = parse_coco(c.json, "bad.json");
@@ -181,6 +192,43 @@ TEST(VocReader, EachBrokenInputGetsItsError) {
   auto r = read_voc(dir.path().string(), {.class_names = {"leaf"}, .image_dir = ""});
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(has(r.status(), "class \"zebra\" is not in the class list"));
+}
+
+TEST(VocReader, DeeplyNestedXmlIsAnErrorNamingTheFileNotACrash) {
+  // 300,000 levels (2.1 MB) overflowed the stack of `trellis data check/stats`.
+  std::string xml = "<annotation><size><width>5</width><height>5</height></size>";
+  for (int i = 0; i < 300000; ++i) xml += "<a>";
+  for (int i = 0; i < 300000; ++i) xml += "</a>";
+  xml += "</annotation>";
+  TempDir dir;
+  write_text(dir.file("deep.xml"), xml);
+  auto r = read_voc(dir.path().string());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  EXPECT_TRUE(has(r.status(), "deep.xml")) << r.status().message();
+  EXPECT_TRUE(has(r.status(), "nested deeper than 64")) << r.status().message();
+  // Real files are four levels deep; sixty are still fine.
+  std::string ok = "<annotation><size><width>5</width><height>5</height></size>";
+  for (int i = 0; i < 60; ++i) ok += "<a>";
+  for (int i = 0; i < 60; ++i) ok += "</a>";
+  ok += "</annotation>";
+  EXPECT_TRUE(parse_voc_annotation(ok, "ok.xml").ok());
+}
+
+TEST(VocReader, ImageSizesBeyond32BitsAreRefusedNotWrapped) {
+  for (const char* size : {"4294967396", "2147483648", "-1", "1e300"}) {
+    TempDir dir;
+    write_text(dir.file("big.xml"), std::string("<annotation><size><width>") + size +
+                                        "</width><height>5</height></size></annotation>");
+    auto r = read_voc(dir.path().string());
+    ASSERT_FALSE(r.ok()) << size << " read as " << r->images[0].width;
+    EXPECT_TRUE(has(r.status(), "big.xml")) << r.status().message();
+    EXPECT_TRUE(has(r.status(), "<width>")) << r.status().message();
+  }
+  auto max = parse_voc_annotation(
+      "<annotation><size><width>2147483647</width><height>0</height></size></annotation>", "m");
+  ASSERT_TRUE(max.ok()) << max.status().to_string();
+  EXPECT_EQ(max->width, 2147483647);
 }
 
 // --- YOLO -------------------------------------------------------------------

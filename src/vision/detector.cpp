@@ -25,9 +25,10 @@ Detector::~Detector() = default;
 
 Result<std::unique_ptr<Detector>> Detector::load(std::string_view bytes,
                                                  const DetectorOptions& options) {
+  // decode_checkpoint() validates every metadata field; the head's shapes are checked against
+  // them before the model is allocated; whatever LibTorch still throws becomes a Status.
   auto ckpt = decode_checkpoint(bytes);
   if (!ckpt.ok()) return ckpt.status();
-  if (options.num_threads > 0) at::set_num_threads(options.num_threads);
   auto impl = std::make_unique<Impl>();
   impl->ckpt = std::move(*ckpt);
   try {
@@ -38,23 +39,30 @@ Result<std::unique_ptr<Detector>> Detector::load(std::string_view bytes,
   if (impl->device.is_cuda() && !torch::cuda::is_available()) {
     return invalid_argument("device " + options.device + ": CUDA is not available");
   }
-  const auto& config = impl->ckpt.config;
-  TRELLIS_RETURN_IF_ERROR(validate(config));
-  const int num_classes =
-      config.num_classes > 0 ? config.num_classes : static_cast<int>(impl->ckpt.categories.size());
-  impl->model = RetinaNet(model_options(config, num_classes));
-  auto s = import_model(impl->ckpt.tensors, impl->model);
-  if (!s.ok()) return corrupt("checkpoint: " + s.message());
-  impl->ckpt.tensors.clear();
-  impl->model->eval();
-  impl->model->to(impl->device);
-  if (options.fuse_batchnorm) fuse_batchnorm_for_inference(impl->model);
-  impl->channels_last = options.channels_last;
-  if (options.channels_last) {
-    torch::NoGradGuard no_grad;
-    for (auto& p : impl->model->parameters()) {
-      if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+  if (options.num_threads > 0) at::set_num_threads(options.num_threads);
+  const auto model_opts = model_options(impl->ckpt.config, checkpoint_num_classes(impl->ckpt));
+  if (auto s = check_head_tensors(impl->ckpt.tensors, model_opts); !s.ok()) {
+    return corrupt("checkpoint: " + s.message());
+  }
+  try {
+    auto model = make_retinanet(model_opts);
+    if (!model.ok()) return corrupt("checkpoint: " + model.status().message());
+    impl->model = std::move(model).value();
+    auto s = import_model(impl->ckpt.tensors, impl->model);
+    if (!s.ok()) return corrupt("checkpoint: " + s.message());
+    impl->ckpt.tensors.clear();
+    impl->model->eval();
+    impl->model->to(impl->device);
+    if (options.fuse_batchnorm) fuse_batchnorm_for_inference(impl->model);
+    impl->channels_last = options.channels_last;
+    if (options.channels_last) {
+      torch::NoGradGuard no_grad;
+      for (auto& p : impl->model->parameters()) {
+        if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+      }
     }
+  } catch (const std::exception& e) {
+    return internal_error(std::string("cannot load the model: ") + e.what());
   }
   return std::unique_ptr<Detector>(new Detector(std::move(impl)));
 }

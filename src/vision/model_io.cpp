@@ -1,6 +1,8 @@
 #include "vision/model_io.h"
 
 #include <cstring>
+#include <optional>
+#include <utility>
 
 namespace trellis::vision {
 namespace {
@@ -19,7 +21,7 @@ std::string dtype_name(torch::ScalarType t) {
   }
 }
 
-torch::ScalarType scalar_type(const std::string& dtype) {
+std::optional<torch::ScalarType> find_scalar_type(const std::string& dtype) {
   if (dtype == "F32") return torch::kFloat32;
   if (dtype == "F64") return torch::kFloat64;
   if (dtype == "F16") return torch::kFloat16;
@@ -28,7 +30,32 @@ torch::ScalarType scalar_type(const std::string& dtype) {
   if (dtype == "I32") return torch::kInt32;
   if (dtype == "U8") return torch::kUInt8;
   if (dtype == "BOOL") return torch::kBool;
-  TORCH_CHECK(false, "checkpoint: unsupported dtype ", dtype);
+  return std::nullopt;
+}
+
+torch::ScalarType scalar_type(const std::string& dtype) {
+  auto t = find_scalar_type(dtype);
+  TORCH_CHECK(t.has_value(), "checkpoint: unsupported dtype ", dtype);
+  return *t;
+}
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+// The checks tensor_from_bytes() would throw on, plus the shape the destination has, as a Status.
+Status check_tensor(const std::string& key, const TensorBytes& b,
+                    const std::vector<int64_t>& expected_shape) {
+  if (!find_scalar_type(b.dtype)) {
+    return invalid_argument("'" + key + "': dtype " + b.dtype + " is not supported");
+  }
+  if (b.shape != expected_shape) {
+    return invalid_argument("'" + key + "': shape " + shape_text(b.shape) + " but the model has " +
+                            shape_text(expected_shape));
+  }
+  return {};
 }
 
 // LibTorch keys optimizer state by the parameter's TensorImpl address.
@@ -63,6 +90,32 @@ torch::Tensor tensor_from_bytes(const TensorBytes& b) {
   return t;
 }
 
+Status check_head_tensors(const std::map<std::string, TensorBytes>& tensors,
+                          const RetinaNetOptions& o) {
+  constexpr int64_t kAnchors = 9;  // RetinaNetImpl: 3 scales x 3 aspect ratios
+  const int64_t outputs = kAnchors * o.num_classes;
+  const std::string base = "head.classification_head.cls_logits.";
+  const std::pair<std::string, std::vector<int64_t>> expected[] = {
+      {base + "weight", {outputs, o.fpn_channels, 3, 3}}, {base + "bias", {outputs}}};
+  for (const auto& [key, shape] : expected) {
+    auto it = tensors.find(key);
+    if (it == tensors.end()) return invalid_argument("weights lack '" + key + "'");
+    Status s = check_tensor(key, it->second, shape);
+    if (!s.ok()) {
+      return invalid_argument(s.message() + " (num_classes " + std::to_string(o.num_classes) + ")");
+    }
+  }
+  return {};
+}
+
+Result<RetinaNet> make_retinanet(const RetinaNetOptions& options) {
+  try {
+    return RetinaNet(options);
+  } catch (const std::exception& e) {
+    return invalid_argument(std::string("cannot build the model: ") + e.what());
+  }
+}
+
 RetinaNetOptions model_options(const TrainConfig& c, int num_classes) {
   RetinaNetOptions o;
   o.backbone = c.backbone;
@@ -94,13 +147,8 @@ Status import_model(const std::map<std::string, TensorBytes>& in, RetinaNet& mod
     if (!prefix.empty() && key.rfind(prefix, 0) != 0) return {};
     auto it = in.find(key);
     if (it == in.end()) return invalid_argument("weights lack '" + key + "'");
-    auto src = tensor_from_bytes(it->second);
-    if (src.sizes() != dst.sizes()) {
-      std::ostringstream msg;
-      msg << "'" << key << "': shape " << src.sizes() << " but the model has " << dst.sizes();
-      return invalid_argument(msg.str());
-    }
-    dst.copy_(src);
+    TRELLIS_RETURN_IF_ERROR(check_tensor(key, it->second, dst.sizes().vec()));
+    dst.copy_(tensor_from_bytes(it->second));
     return {};
   };
   for (auto& p : model->named_parameters()) TRELLIS_RETURN_IF_ERROR(copy(p.key(), p.value()));
@@ -145,20 +193,31 @@ Status import_optimizer(const std::map<std::string, TensorBytes>& in, const std:
   for (size_t i = 0; i < params.size(); ++i) {
     const std::string base = "optimizer." + std::to_string(i) + ".";
     const auto device = params[i].device();
-    auto get = [&](const std::string& name) -> torch::Tensor {
+    Status error;
+    // A missing entry is an undefined tensor; a malformed one sets `error`.
+    auto get = [&](const std::string& name, const std::vector<int64_t>& shape) -> torch::Tensor {
       auto it = in.find(base + name);
-      return it == in.end() ? torch::Tensor() : tensor_from_bytes(it->second).to(device);
+      if (it == in.end()) return {};
+      error = check_tensor(base + name, it->second, shape);
+      if (!error.ok()) return {};
+      return tensor_from_bytes(it->second).to(device);
     };
+    const std::vector<int64_t> shape = params[i].sizes().vec();
     if (kind == "sgd") {
-      auto buf = get("momentum_buffer");
+      auto buf = get("momentum_buffer", shape);
+      if (!error.ok()) return error;
       if (!buf.defined()) continue;
       auto s = std::make_unique<torch::optim::SGDParamState>();
       s->momentum_buffer(buf);
       state[state_key(params[i])] = std::move(s);
     } else {
-      auto step = get("step");
+      auto step = get("step", {});
+      if (!error.ok()) return error;
       if (!step.defined()) continue;
-      auto avg = get("exp_avg"), avg_sq = get("exp_avg_sq");
+      auto avg = get("exp_avg", shape);
+      if (!error.ok()) return error;
+      auto avg_sq = get("exp_avg_sq", shape);
+      if (!error.ok()) return error;
       if (!avg.defined() || !avg_sq.defined()) {
         return invalid_argument("optimizer state " + base + "* is incomplete");
       }

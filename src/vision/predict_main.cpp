@@ -58,9 +58,9 @@ int main(int argc, char** argv) {
   tv::tune_cpu_allocator();
 
   auto det = tv::Detector::load_file(model, {.device = device, .num_threads = threads});
-  if (!det.ok()) {
+  if (!det.ok()) {  // 1, not 2: the command line was fine, the checkpoint is not
     std::fprintf(stderr, "trellis-predict: %s\n", det.status().to_string().c_str());
-    return 2;
+    return 1;
   }
   namespace fs = std::filesystem;
   std::error_code ec;

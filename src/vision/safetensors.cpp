@@ -5,8 +5,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <stdexcept>
 #include <utility>
 
 namespace trellis::vision {
@@ -17,10 +19,32 @@ using json = nlohmann::json;
 // The spec caps the header at 100 MB to bound memory on hostile input.
 constexpr uint64_t kMaxHeader = 100u * 1000u * 1000u;
 
-int64_t element_count(const std::vector<int64_t>& shape) {
-  int64_t n = 1;
-  for (int64_t d : shape) n *= d;
-  return n;
+// dtype_size * product of `shape`; false when a dimension is negative or the product does not
+// fit in 64 bits (a header may claim any shape).
+bool byte_count(const std::vector<int64_t>& shape, int64_t element_size, uint64_t& out) {
+  uint64_t n = static_cast<uint64_t>(element_size);
+  for (int64_t d : shape) {
+    if (d < 0 || __builtin_mul_overflow(n, static_cast<uint64_t>(d), &n)) return false;
+  }
+  out = n;
+  return true;
+}
+
+// Non-negative JSON integers only: get<>() of a float or a negative number would convert
+// silently (or, for floats out of range, with undefined behaviour).
+template <typename T>
+std::vector<T> unsigned_array(const json& v, const char* what) {
+  if (!v.is_array()) throw std::invalid_argument(std::string(what) + " is not an array");
+  std::vector<T> out;
+  for (const json& e : v) {
+    if (!e.is_number_unsigned() ||
+        e.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<T>::max())) {
+      throw std::invalid_argument(std::string(what) + " holds " + e.dump() +
+                                  ", not a non-negative integer");
+    }
+    out.push_back(static_cast<T>(e.get<uint64_t>()));
+  }
+  return out;
 }
 
 }  // namespace
@@ -42,10 +66,10 @@ Result<std::string> encode_safetensors(const SafeTensors& st) {
     }
     const int64_t size = dtype_size(t.dtype);
     if (size == 0) return invalid_argument("safetensors: " + name + ": unknown dtype " + t.dtype);
-    for (int64_t d : t.shape) {
-      if (d < 0) return invalid_argument("safetensors: " + name + ": negative dimension");
+    uint64_t expected = 0;
+    if (!byte_count(t.shape, size, expected)) {
+      return invalid_argument("safetensors: " + name + ": negative dimension or shape too large");
     }
-    const uint64_t expected = static_cast<uint64_t>(element_count(t.shape) * size);
     if (t.data.size() != expected) {
       return invalid_argument("safetensors: " + name + ": " + std::to_string(t.data.size()) +
                               " bytes for " + std::to_string(expected) + " expected");
@@ -85,7 +109,9 @@ Result<SafeTensors> decode_safetensors(std::string_view bytes) {
   std::vector<std::pair<uint64_t, uint64_t>> ranges;
   try {
     for (const auto& [name, v] : header.items()) {
+      if (name.empty()) return corrupt("safetensors: a tensor has an empty name");
       if (name == "__metadata__") {
+        if (!v.is_object()) return corrupt("safetensors: __metadata__ is not an object");
         for (const auto& [k, val] : v.items()) {
           if (!val.is_string()) return corrupt("safetensors: metadata '" + k + "' is not a string");
           st.metadata[k] = val.get<std::string>();
@@ -94,17 +120,15 @@ Result<SafeTensors> decode_safetensors(std::string_view bytes) {
       }
       TensorBytes t;
       t.dtype = v.at("dtype").get<std::string>();
-      t.shape = v.at("shape").get<std::vector<int64_t>>();
-      const auto offsets = v.at("data_offsets").get<std::vector<uint64_t>>();
+      t.shape = unsigned_array<int64_t>(v.at("shape"), "shape");
+      const auto offsets = unsigned_array<uint64_t>(v.at("data_offsets"), "data_offsets");
       const int64_t size = dtype_size(t.dtype);
       if (size == 0) return corrupt("safetensors: " + name + ": unknown dtype " + t.dtype);
       if (offsets.size() != 2 || offsets[0] > offsets[1] || offsets[1] > data.size()) {
         return corrupt("safetensors: " + name + ": data_offsets out of range");
       }
-      for (int64_t d : t.shape) {
-        if (d < 0) return corrupt("safetensors: " + name + ": negative dimension");
-      }
-      if (offsets[1] - offsets[0] != static_cast<uint64_t>(element_count(t.shape) * size)) {
+      uint64_t expected = 0;
+      if (!byte_count(t.shape, size, expected) || offsets[1] - offsets[0] != expected) {
         return corrupt("safetensors: " + name + ": byte range does not match dtype and shape");
       }
       t.data = std::string(data.substr(offsets[0], offsets[1] - offsets[0]));

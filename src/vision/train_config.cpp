@@ -1,8 +1,14 @@
 // TrainConfig <-> JSON. One field list (kFields) drives both directions.
 #include "trellis/vision/train_config.h"
 
+#include <cmath>
 #include <functional>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <type_traits>
+
+#include "trellis/core/json.h"
 
 namespace trellis::vision {
 namespace {
@@ -15,10 +21,42 @@ struct Field {
   std::function<void(TrainConfig&, const json&)> set;  // throws nlohmann type_error
 };
 
+// Numbers are range-checked before they are converted: a checkpoint saying num_classes 1e300
+// must be an error, not a float-to-int conversion with undefined behaviour.
+template <typename T>
+T number_as(const json& v) {
+  if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, std::string>) {
+    return v.get<T>();
+  } else if constexpr (std::is_integral_v<T>) {
+    auto n = json_integer(v, std::numeric_limits<T>::min(), std::numeric_limits<T>::max());
+    if (!n) throw std::out_of_range(v.dump() + " is not an integer in range");
+    return static_cast<T>(*n);
+  } else {
+    if (!v.is_number()) throw std::invalid_argument("expected a number, got " + v.dump());
+    const double d = v.get<double>();
+    if (!(std::abs(d) <= std::numeric_limits<T>::max())) {
+      throw std::out_of_range(v.dump() + " is out of range");
+    }
+    return static_cast<T>(d);
+  }
+}
+
+template <typename T>
+T value_as(const json& v) {
+  if constexpr (std::is_same_v<T, std::vector<int>>) {
+    if (!v.is_array()) throw std::invalid_argument("expected an array, got " + v.dump());
+    std::vector<int> out;
+    for (const auto& e : v) out.push_back(number_as<int>(e));
+    return out;
+  } else {
+    return number_as<T>(v);
+  }
+}
+
 template <typename T>
 Field field(const char* name, T TrainConfig::*member) {
   return {name, [member](const TrainConfig& c) { return json(c.*member); },
-          [member](TrainConfig& c, const json& v) { c.*member = v.get<T>(); }};
+          [member](TrainConfig& c, const json& v) { c.*member = value_as<T>(v); }};
 }
 
 const std::vector<Field>& fields() {
@@ -120,9 +158,30 @@ Status validate(const TrainConfig& c) {
     return invalid_argument("early_stopping_metric: '" + c.early_stopping_metric +
                             "' is not val_loss, map or map50");
   }
-  if (c.image_size < 64 || c.image_size % 32 != 0) {
+  if (c.image_size < 64 || c.image_size > kMaxImageSize || c.image_size % 32 != 0) {
     return invalid_argument("image_size: " + std::to_string(c.image_size) +
-                            " is not a multiple of 32 (>= 64)");
+                            " is not a multiple of 32 in [64, " + std::to_string(kMaxImageSize) +
+                            "]");
+  }
+  if (c.num_classes < 0 || c.num_classes > kMaxNumClasses) {
+    return invalid_argument("num_classes: " + std::to_string(c.num_classes) + " is not in [0, " +
+                            std::to_string(kMaxNumClasses) + "] (0: from the data)");
+  }
+  if (c.topk_candidates < 1 || c.topk_candidates > kMaxCandidates) {
+    return invalid_argument("topk_candidates: must be in [1, " + std::to_string(kMaxCandidates) +
+                            "]");
+  }
+  if (c.detections_per_img < 1 || c.detections_per_img > kMaxCandidates) {
+    return invalid_argument("detections_per_img: must be in [1, " + std::to_string(kMaxCandidates) +
+                            "]");
+  }
+  for (auto [name, v] : {std::pair{"score_thresh", c.score_thresh},
+                         std::pair{"nms_thresh", c.nms_thresh}, std::pair{"fg_iou", c.fg_iou},
+                         std::pair{"bg_iou", c.bg_iou}, std::pair{"focal_alpha", c.focal_alpha}}) {
+    if (!(v >= 0 && v <= 1)) return invalid_argument(std::string(name) + ": must be in [0, 1]");
+  }
+  if (!(std::isfinite(c.focal_gamma) && c.focal_gamma >= 0)) {
+    return invalid_argument("focal_gamma: must be a finite number >= 0");
   }
   if (c.batch_size < 1) return invalid_argument("batch_size: must be >= 1");
   if (c.epochs < 0) return invalid_argument("epochs: must be >= 0");

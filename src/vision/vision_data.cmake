@@ -53,6 +53,12 @@ if(TRELLIS_BUILD_TESTS)
   set_tests_properties(trellis_data_check_cli PROPERTIES LABELS integration)
 endif()
 
+# Fuzz targets (TRELLIS_FUZZ=ON, scripts/fuzz.sh): the readers without LibTorch.
+trellis_add_fuzzer(coco_reader SOURCES coco_reader_fuzz.cpp LIBS trellis_vision_data)
+trellis_add_fuzzer(voc_reader SOURCES voc_reader_fuzz.cpp LIBS trellis_vision_data)
+trellis_add_fuzzer(yolo_reader SOURCES yolo_reader_fuzz.cpp LIBS trellis_vision_data)
+trellis_add_fuzzer(coco_results SOURCES coco_results_fuzz.cpp LIBS trellis_vision_eval)
+
 # Threaded loader (no LibTorch) and its tensor adapter (the one LibTorch file here).
 trellis_add_library(trellis_vision_loader_core
   SOURCES loader.cpp

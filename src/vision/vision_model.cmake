@@ -10,6 +10,9 @@ trellis_add_library(trellis_vision_formats
   SOURCES ${_vm}/safetensors.cpp ${_vm}/train_config.cpp ${_vm}/checkpoint.cpp
   DEPS trellis_core nlohmann_json::nlohmann_json)
 
+# Fuzz target (TRELLIS_FUZZ=ON): safetensors and checkpoint metadata, without LibTorch.
+trellis_add_fuzzer(safetensors SOURCES ${_vm}/safetensors_fuzz.cpp LIBS trellis_vision_formats)
+
 # The model, trainer and Detector facade. simple_coco.cpp: the letterbox the Detector and
 # validation share (inference pads right/bottom so boxes map back by one scale).
 trellis_add_library(trellis_vision_model
@@ -24,7 +27,7 @@ target_include_directories(trellis_vision_model SYSTEM PUBLIC ${TORCH_INCLUDE_DI
                                                               ${OpenCV_INCLUDE_DIRS})
 
 trellis_add_test(trellis_vision_model_tests LABEL unit
-  SOURCES ${_vm}/detection_ops_test.cpp ${_vm}/training_test.cpp
+  SOURCES ${_vm}/detection_ops_test.cpp ${_vm}/training_test.cpp ${_vm}/checkpoint_test.cpp
   DEPS trellis_vision_model)
 
 add_executable(trellis-train ${_vm}/train_main.cpp)

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -41,38 +42,64 @@ std::string trim(std::string s) {
   return s;
 }
 
+// VOC annotations are four levels deep; anything far deeper is not VOC, and an unbounded tree
+// would overflow the stack when it is freed (300,000 levels did).
+constexpr int kMaxXmlDepth = 64;
+
+struct XmlParse {
+  XML_Parser parser = nullptr;
+  XmlNode* current = nullptr;
+  int depth = 0;
+  bool too_deep = false;
+};
+
 Result<std::unique_ptr<XmlNode>> parse_xml(const std::string& text, const std::string& path) {
   auto root = std::make_unique<XmlNode>();
-  XmlNode* current = root.get();
+  XmlParse state;
+  state.current = root.get();
   XML_Parser parser = XML_ParserCreate(nullptr);
-  XML_SetUserData(parser, &current);
+  state.parser = parser;
+  XML_SetUserData(parser, &state);
   XML_SetElementHandler(
       parser,
       [](void* data, const XML_Char* name, const XML_Char**) {
-        auto** cur = static_cast<XmlNode**>(data);
+        auto* st = static_cast<XmlParse*>(data);
+        if (st->too_deep) return;
+        if (++st->depth > kMaxXmlDepth) {
+          st->too_deep = true;
+          XML_StopParser(st->parser, XML_FALSE);
+          return;
+        }
         auto node = std::make_unique<XmlNode>();
         node->name = name;
-        node->parent = *cur;
+        node->parent = st->current;
         XmlNode* raw = node.get();
-        (*cur)->children.push_back(std::move(node));
-        *cur = raw;
+        st->current->children.push_back(std::move(node));
+        st->current = raw;
       },
       [](void* data, const XML_Char*) {
-        auto** cur = static_cast<XmlNode**>(data);
-        (*cur)->text = trim((*cur)->text);
-        *cur = (*cur)->parent;
+        auto* st = static_cast<XmlParse*>(data);
+        if (st->too_deep) return;
+        --st->depth;
+        st->current->text = trim(st->current->text);
+        st->current = st->current->parent;
       });
   XML_SetCharacterDataHandler(parser, [](void* data, const XML_Char* s, int len) {
-    (*static_cast<XmlNode**>(data))->text.append(s, static_cast<size_t>(len));
+    auto* st = static_cast<XmlParse*>(data);
+    if (!st->too_deep) st->current->text.append(s, static_cast<size_t>(len));
   });
   const bool ok =
       XML_Parse(parser, text.data(), static_cast<int>(text.size()), 1) != XML_STATUS_ERROR;
   std::string error;
-  if (!ok)
+  if (state.too_deep) {
+    error = fmt::format("{}:{}: XML nested deeper than {} elements", path,
+                        XML_GetCurrentLineNumber(parser), kMaxXmlDepth);
+  } else if (!ok) {
     error = fmt::format("{}:{}: XML error: {}", path, XML_GetCurrentLineNumber(parser),
                         XML_ErrorString(XML_GetErrorCode(parser)));
+  }
   XML_ParserFree(parser);
-  if (!ok) return invalid_argument(error);
+  if (!error.empty()) return invalid_argument(error);
   return root;
 }
 
@@ -85,6 +112,16 @@ Result<double> number_of(const XmlNode* parent, std::string_view name, const std
   if (ec != std::errc() || p != b + n->text.size())
     return invalid_argument(fmt::format("{}: <{}> is not a number: \"{}\"", where, name, n->text));
   return v;
+}
+
+// An image side: an integer in [0, 2^31 - 1] (a larger one used to wrap: 4294967396 -> 100).
+Result<int> size_of(const XmlNode* parent, std::string_view name, const std::string& where) {
+  auto v = number_of(parent, name, where);
+  if (!v.ok()) return v.status();
+  if (!(*v >= 0 && *v <= std::numeric_limits<int>::max()))
+    return invalid_argument(
+        fmt::format("{}: <{}> {} is not an image size in [0, 2147483647]", where, name, *v));
+  return static_cast<int>(*v);
 }
 
 std::string xml_escape(const std::string& s) {
@@ -110,12 +147,43 @@ std::string xml_escape(const std::string& s) {
   return out;
 }
 
-struct VocObject {
-  std::string name;
-  Box box;
-};
-
 }  // namespace
+
+Result<VocAnnotation> parse_voc_annotation(const std::string& xml, const std::string& where) {
+  auto root = parse_xml(xml, where);
+  if (!root.ok()) return root.status();
+  const XmlNode* ann = (*root)->child("annotation");
+  if (!ann) return invalid_argument(fmt::format("{}: no <annotation> root", where));
+  VocAnnotation out;
+  if (const XmlNode* fname = ann->child("filename")) out.file_name = fname->text;
+  const XmlNode* size = ann->child("size");
+  auto w = size_of(size, "width", where + ": <size>");
+  auto h = size_of(size, "height", where + ": <size>");
+  if (!w.ok()) return w.status();
+  if (!h.ok()) return h.status();
+  out.width = *w;
+  out.height = *h;
+  int index = 0;
+  for (const auto& c : ann->children) {
+    if (c->name != "object") continue;
+    const std::string owhere = fmt::format("{}: object {}", where, index++);
+    const XmlNode* name = c->child("name");
+    if (!name || name->text.empty())
+      return invalid_argument(fmt::format("{}: missing <name>", owhere));
+    const XmlNode* bb = c->child("bndbox");
+    if (!bb) return invalid_argument(fmt::format("{}: missing <bndbox>", owhere));
+    std::array<double, 4> v{};
+    const char* keys[] = {"xmin", "ymin", "xmax", "ymax"};
+    for (int k = 0; k < 4; ++k) {
+      auto n = number_of(bb, keys[k], owhere);
+      if (!n.ok()) return n.status();
+      v[k] = *n;
+    }
+    out.objects.push_back({name->text, Box{static_cast<float>(v[0]), static_cast<float>(v[1]),
+                                           static_cast<float>(v[2]), static_cast<float>(v[3])}});
+  }
+  return out;
+}
 
 Result<Dataset> read_voc(const std::string& dir, const VocReadOptions& options) {
   fs::path xml_dir = fs::path(dir) / "Annotations";
@@ -141,43 +209,15 @@ Result<Dataset> read_voc(const std::string& dir, const VocReadOptions& options) 
     if (!in) return io_error(fmt::format("{}: cannot open", where));
     std::ostringstream ss;
     ss << in.rdbuf();
-    auto root = parse_xml(ss.str(), where);
-    if (!root.ok()) return root.status();
-    const XmlNode* ann = (*root)->child("annotation");
-    if (!ann) return invalid_argument(fmt::format("{}: no <annotation> root", where));
+    auto ann = parse_voc_annotation(ss.str(), where);
+    if (!ann.ok()) return ann.status();
     ImageRecord rec;
     rec.id = static_cast<int64_t>(ds.images.size()) + 1;
-    const XmlNode* fname = ann->child("filename");
-    rec.file_name = fname && !fname->text.empty() ? fname->text : file.stem().string() + ".jpg";
-    const XmlNode* size = ann->child("size");
-    auto w = number_of(size, "width", where + ": <size>");
-    auto h = number_of(size, "height", where + ": <size>");
-    if (!w.ok()) return w.status();
-    if (!h.ok()) return h.status();
-    rec.width = static_cast<int>(*w);
-    rec.height = static_cast<int>(*h);
-    std::vector<VocObject> objs;
-    int index = 0;
-    for (const auto& c : ann->children) {
-      if (c->name != "object") continue;
-      const std::string owhere = fmt::format("{}: object {}", where, index++);
-      const XmlNode* name = c->child("name");
-      if (!name || name->text.empty())
-        return invalid_argument(fmt::format("{}: missing <name>", owhere));
-      const XmlNode* bb = c->child("bndbox");
-      if (!bb) return invalid_argument(fmt::format("{}: missing <bndbox>", owhere));
-      std::array<double, 4> v{};
-      const char* keys[] = {"xmin", "ymin", "xmax", "ymax"};
-      for (int k = 0; k < 4; ++k) {
-        auto n = number_of(bb, keys[k], owhere);
-        if (!n.ok()) return n.status();
-        v[k] = *n;
-      }
-      objs.push_back({name->text, Box{static_cast<float>(v[0]), static_cast<float>(v[1]),
-                                      static_cast<float>(v[2]), static_cast<float>(v[3])}});
-    }
+    rec.file_name = !ann->file_name.empty() ? ann->file_name : file.stem().string() + ".jpg";
+    rec.width = ann->width;
+    rec.height = ann->height;
     ds.images.push_back(std::move(rec));
-    objects.push_back(std::move(objs));
+    objects.push_back(std::move(ann->objects));
   }
 
   // Categories: the given list, else every name seen, sorted.

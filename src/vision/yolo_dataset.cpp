@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <opencv2/imgcodecs.hpp>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -67,14 +68,48 @@ bool png_size(std::istream& in, ImageSize& size) {
 
 }  // namespace
 
-Result<ImageSize> read_image_size(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return not_found(fmt::format("{}: cannot open image", path));
+std::optional<ImageSize> image_size_from_header(std::istream& in) {
   ImageSize size;
   if (jpeg_size(in, size)) return size;
   in.clear();
   in.seekg(0);
   if (png_size(in, size)) return size;
+  return std::nullopt;
+}
+
+Result<std::vector<Annotation>> parse_yolo_labels(const std::string& text, ImageSize size,
+                                                  int num_classes, const std::string& where) {
+  std::vector<Annotation> out;
+  std::istringstream in(text);
+  std::string line;
+  int line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    std::istringstream ls(line);
+    int cls;
+    double cx, cy, w, h;
+    if (!(ls >> cls >> cx >> cy >> w >> h))
+      return invalid_argument(
+          fmt::format("{}:{}: expected \"class cx cy w h\", got \"{}\"", where, line_no, line));
+    if (cls < 0 || cls >= num_classes)
+      return invalid_argument(fmt::format("{}:{}: class {} is not in the {} class names", where,
+                                          line_no, cls, num_classes));
+    Annotation a;
+    a.category_id = cls + 1;
+    a.box = {static_cast<float>((cx - w / 2) * size.width),
+             static_cast<float>((cy - h / 2) * size.height),
+             static_cast<float>((cx + w / 2) * size.width),
+             static_cast<float>((cy + h / 2) * size.height)};
+    out.push_back(a);
+  }
+  return out;
+}
+
+Result<ImageSize> read_image_size(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return not_found(fmt::format("{}: cannot open image", path));
+  if (auto size = image_size_from_header(in)) return *size;
   const cv::Mat img = cv::imread(path, cv::IMREAD_UNCHANGED);
   if (img.empty()) return corrupt(fmt::format("{}: not a readable image", path));
   return ImageSize{img.cols, img.rows};
@@ -117,30 +152,19 @@ Result<Dataset> read_yolo(const YoloReadOptions& options) {
     rec.width = size->width;
     rec.height = size->height;
     const fs::path label = fs::path(options.labels_dir) / (p.stem().string() + ".txt");
-    std::ifstream in(label);
-    std::string line;
-    int line_no = 0;
-    while (in && std::getline(in, line)) {
-      ++line_no;
-      std::istringstream ls(line);
-      int cls;
-      double cx, cy, w, h;
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      if (!(ls >> cls >> cx >> cy >> w >> h))
-        return invalid_argument(fmt::format("{}:{}: expected \"class cx cy w h\", got \"{}\"",
-                                            label.string(), line_no, line));
-      if (cls < 0 || cls >= static_cast<int>(names->size()))
-        return invalid_argument(fmt::format("{}:{}: class {} is not in {} ({} names)",
-                                            label.string(), line_no, cls, options.names_file,
-                                            names->size()));
-      Annotation a;
-      a.id = ann_id++;
-      a.category_id = cls + 1;
-      a.box = {static_cast<float>((cx - w / 2) * rec.width),
-               static_cast<float>((cy - h / 2) * rec.height),
-               static_cast<float>((cx + w / 2) * rec.width),
-               static_cast<float>((cy + h / 2) * rec.height)};
-      rec.annotations.push_back(a);
+    std::ifstream in(label, std::ios::binary);
+    if (in) {
+      std::ostringstream text;
+      text << in.rdbuf();
+      auto anns =
+          parse_yolo_labels(text.str(), *size, static_cast<int>(names->size()), label.string());
+      if (!anns.ok())
+        return Status(anns.status().code(),
+                      anns.status().message() + " (" + options.names_file + ")");
+      for (Annotation& a : *anns) {
+        a.id = ann_id++;
+        rec.annotations.push_back(a);
+      }
     }
     ds.images.push_back(std::move(rec));
   }

@@ -7,9 +7,11 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "trellis/core/json.h"
@@ -59,6 +61,50 @@ template <> struct IsJsonValue<std::string> : std::true_type {};
 template <> struct IsJsonValue<Json> : std::true_type {};
 template <typename T> struct IsJsonValue<std::vector<T>> : IsJsonValue<T> {};
 template <typename T> struct IsJsonValue<std::map<std::string, T>> : IsJsonValue<T> {};
+
+// Whether every number in `j` fits the arithmetic type T (or its elements) holds, so that
+// get_to() never wraps an integer (4294967297 read as int 1) or converts an out-of-range float
+// to an integer, which is undefined behaviour. Mismatched kinds are left to get_to()'s error.
+template <typename T>
+struct Fits {
+  static bool check(const Json& j) {
+    if constexpr (std::is_same_v<T, bool> || !std::is_arithmetic_v<T>) {
+      return true;  // bool, std::string, Json
+    } else if (!j.is_number()) {
+      return true;
+    } else if constexpr (std::is_floating_point_v<T>) {
+      const double d = j.get<double>();
+      return d >= -std::numeric_limits<T>::max() && d <= std::numeric_limits<T>::max();
+    } else if constexpr (std::is_unsigned_v<T>) {
+      if (j.is_number_unsigned()) return j.get<uint64_t>() <= std::numeric_limits<T>::max();
+      if (j.is_number_integer()) return false;  // negative
+      const double d = j.get<double>();
+      return d > -1 && d < 18446744073709551616.0 &&
+             static_cast<uint64_t>(d) <= std::numeric_limits<T>::max();
+    } else {
+      return json_integer(j, std::numeric_limits<T>::min(), std::numeric_limits<T>::max())
+          .has_value();
+    }
+  }
+};
+template <typename T>
+struct Fits<std::vector<T>> {
+  static bool check(const Json& j) {
+    if (!j.is_array()) return true;
+    for (const Json& e : j)
+      if (!Fits<T>::check(e)) return false;
+    return true;
+  }
+};
+template <typename T>
+struct Fits<std::map<std::string, T>> {
+  static bool check(const Json& j) {
+    if (!j.is_object()) return true;
+    for (const auto& [k, v] : j.items())
+      if (!Fits<T>::check(v)) return false;
+    return true;
+  }
+};
 }  // namespace detail
 
 template <typename T>
@@ -69,6 +115,9 @@ struct Codec<T, std::enable_if_t<detail::IsJsonValue<T>::value>> {
   static Result<T> decode(std::string bytes) {
     Result<Json> j = parse_json(bytes, "artifact");
     if (!j.ok()) return j.status();
+    if (!detail::Fits<T>::check(*j)) {
+      return invalid_argument("artifact is not a " + type_name() + ": a number is out of range");
+    }
     T out{};
     try {
       j->get_to(out);

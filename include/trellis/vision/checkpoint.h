@@ -27,8 +27,22 @@ struct Checkpoint {
   std::map<std::string, TensorBytes> tensors;
 };
 
+// The number of classes a model built from `ckpt` has: config.num_classes, or the number of
+// categories when that is 0.
+int checkpoint_num_classes(const Checkpoint& ckpt);
+
+// Checks every metadata field before anything is built from it, so that a hostile or damaged
+// file is an error rather than a crash or an enormous allocation: the config (validate() of
+// train_config.h: backbone, sizes, thresholds), the class count (1..kMaxNumClasses of
+// train_config.h and not below the number of categories), unique category ids, a non-negative
+// epoch, and that every tensor has a dtype a model can hold (F32, F64, F16, BF16, I64, I32, U8,
+// BOOL). Tensor shapes are checked against the model where one is built (Detector::load, resume).
+// kCorrupt naming the field.
+Status validate_checkpoint(const Checkpoint& ckpt);
+
 Result<std::string> encode_checkpoint(const Checkpoint& ckpt);
-// kCorrupt when the bytes are not safetensors or lack our metadata ("format", "config", ...).
+// kCorrupt when the bytes are not safetensors, lack our metadata ("format", "config", ...) or
+// fail validate_checkpoint().
 Result<Checkpoint> decode_checkpoint(std::string_view bytes);
 Status save_checkpoint_file(const std::string& path, const Checkpoint& ckpt);
 // Errors name the path: kNotFound, kIoError, kCorrupt.

@@ -6,6 +6,8 @@
 // Formats and conventions: docs/vision-data.md.
 #pragma once
 
+#include <istream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +50,21 @@ struct VocReadOptions {
 // Image ids are 1..N in file-name order. Boxes are taken as written (VOC's
 // 1-based corner coordinates are not shifted). Errors name the XML file.
 Result<Dataset> read_voc(const std::string& dir, const VocReadOptions& options = {});
+struct VocObject {
+  std::string name;  // class name
+  Box box;           // as written
+};
+// One VOC annotation file's content, as read_voc() takes it from each file.
+struct VocAnnotation {
+  std::string file_name;  // <filename>; empty when absent
+  int width = 0, height = 0;
+  std::vector<VocObject> objects;
+};
+// Parses the text of one annotation file. kInvalidArgument starting with `where` (the file):
+// XML errors, elements nested deeper than 64 levels, a missing <annotation>, <size>, <name> or
+// <bndbox>, non-numbers, image sizes outside [0, 2^31 - 1].
+Result<VocAnnotation> parse_voc_annotation(const std::string& xml, const std::string& where);
+
 // Writes one XML per image into DIR (created if needed).
 Status write_voc(const Dataset& dataset, const std::string& dir);
 
@@ -75,6 +92,13 @@ struct ImageSize {
   int width = 0, height = 0;
 };
 Result<ImageSize> read_image_size(const std::string& path);
+// The size a JPEG (first SOFn frame) or PNG (IHDR) header states; nullopt for anything else.
+std::optional<ImageSize> image_size_from_header(std::istream& in);
+
+// The annotations in one YOLO label file's text for an image of `size` with `num_classes`
+// class names (annotation ids 0; read_yolo numbers them). Errors name `where` and the line.
+Result<std::vector<Annotation>> parse_yolo_labels(const std::string& text, ImageSize size,
+                                                  int num_classes, const std::string& where);
 
 // image_dir joined with file_name (file_name used as is when absolute).
 std::string image_path(const Dataset& dataset, const ImageRecord& image);

@@ -40,7 +40,9 @@ struct ImageView {
 
 class Detector {
  public:
-  // kCorrupt / kInvalidArgument when the bytes are not a RetinaNet checkpoint.
+  // kCorrupt when the bytes are not a valid RetinaNet checkpoint (every metadata field is
+  // checked, and the tensors' shapes against it, before the model is built), kInvalidArgument
+  // for a bad device, kInternal when LibTorch fails anyway (e.g. out of memory). Never throws.
   static Result<std::unique_ptr<Detector>> load(std::string_view checkpoint_bytes,
                                                 const DetectorOptions& options = {});
   // As load(); errors name the path.

@@ -59,11 +59,18 @@ struct TrainConfig {
   int loader_threads = 1;               // decode + augment workers (one keeps ahead of 2 cores)
 };
 
+// Bounds validate() enforces, so that no config (or checkpoint carrying one) asks for an absurd
+// model or buffer.
+inline constexpr int kMaxImageSize = 4096;     // letterbox side
+inline constexpr int kMaxNumClasses = 100000;  // num_classes
+inline constexpr int kMaxCandidates = 100000;  // topk_candidates, detections_per_img
+
 std::string train_config_to_json(const TrainConfig& config);
 // Missing keys keep their defaults; unknown keys and wrong types are kInvalidArgument errors
 // that name the key, so a typo never trains silently with a default.
 Result<TrainConfig> train_config_from_json(std::string_view text);
-// Checks values (backbone, losses, sizes); kInvalidArgument naming the field.
+// Checks values (backbone, losses, optimizer, schedule, sizes and their bounds above,
+// thresholds in [0, 1]); kInvalidArgument naming the field.
 Status validate(const TrainConfig& config);
 
 }  // namespace trellis::vision
