@@ -416,6 +416,25 @@ Result<TempSweepResult> remove_stale_temp_files(const std::string& root,
   return result;
 }
 
+Status reserve_space(const std::string& path, uint64_t bytes) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+      static_cast<uint64_t>(st.st_blocks) * 512 >= bytes) {
+    return {};
+  }
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return errno_status("create", path);
+  const int e = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes));
+  ::close(fd);
+  if (e != 0) {
+    ::unlink(path.c_str());
+    return errno_status("reserve space in", path, e);
+  }
+  return {};
+}
+
+bool release_space(const std::string& path) { return ::unlink(path.c_str()) == 0; }
+
 std::string self_exe_path() {
   std::error_code ec;
   auto p = std::filesystem::read_symlink("/proc/self/exe", ec);

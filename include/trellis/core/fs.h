@@ -56,6 +56,14 @@ Result<TempSweepResult> remove_stale_temp_files(const std::string& root,
 // This host's tag in temp file names: 8 hex digits of the SHA-256 of its name.
 const std::string& temp_host_tag();
 
+// Disk space set aside in a file so that, when the disk fills, the records
+// saying so can still be written. reserve_space makes `path` (a regular file,
+// never followed if a symlink) hold `bytes` allocated bytes; kIoError naming
+// the path when the space is not there. release_space deletes it and returns
+// true when it existed.
+Status reserve_space(const std::string& path, uint64_t bytes);
+bool release_space(const std::string& path);
+
 // mkdir -p. Errors: kIoError.
 Status make_dirs(const std::string& path);
 
