@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <sstream>
 #include <thread>
 
 #include "testing/command.h"
@@ -254,6 +255,36 @@ TEST_F(FlowE2E, ARunRemovesTempFilesLeftByKilledWriters) {
   EXPECT_NE(r.output.find("removed 1 stale temp file(s) (1000 B)"), std::string::npos) << r.output;
   EXPECT_FALSE(path_exists(killed));
   EXPECT_TRUE(path_exists(live));
+}
+
+// Names, URLs and values typed by a user end up in error and log lines; a
+// newline (or another control character) in them must not start a line of its
+// own that reads like one the engine wrote.
+TEST_F(FlowE2E, ControlCharactersInNamesAndUrlsCannotForgeLogLines) {
+  ASSERT_EQ(flow("linear", "run").exit_code, 0);
+  const std::string forged = "\"$(printf 'x\\nFORGED: run succeeded\\r\\033[1A')\"";
+  const std::string linear = test::build_path("flows/linear");
+  const std::string root = " --root " + dir_.path();
+  const std::vector<std::string> commands = {
+      linear + " resume " + forged + root,                                        // a step name
+      linear + " run --start-at " + forged + root,                                // a value
+      linear + " run --metadata sqlite:///proc/none/" + forged + "/m.db" + root,  // a URL
+      linear + " step " + forged + " --run-id 1 --task-id 1" + root,              // a task's error
+      test::build_path("bin/trellis") + root + " show Linear/" + forged,          // a pathspec
+      test::build_path("bin/trellis") + root + " " + forged,                      // a command
+  };
+  for (const auto& cmd : commands) {
+    SCOPED_TRACE(cmd);
+    auto r = run_command(cmd);
+    EXPECT_NE(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("x\\nFORGED: run succeeded\\r\\x1b[1A"), std::string::npos) << r.output;
+    std::istringstream lines(r.output);
+    for (std::string line; std::getline(lines, line);) {
+      EXPECT_NE(line.rfind("FORGED", 0), 0u) << r.output;
+      EXPECT_EQ(line.find('\r'), std::string::npos) << r.output;
+      EXPECT_EQ(line.find('\033'), std::string::npos) << r.output;
+    }
+  }
 }
 
 TEST_F(FlowE2E, TimeoutOfAHangingTask) {

@@ -51,7 +51,8 @@ int usage(std::FILE* out) {
 }
 
 int fail(const Status& s) {
-  std::fprintf(stderr, "error: %s\n", s.message().c_str());
+  // Messages quote pathspecs, names and URLs as typed: escaped, they cannot forge lines.
+  std::fprintf(stderr, "error: %s\n", escape_for_log(s.message()).c_str());
   return s.code() == Code::kInvalidArgument ? kUsage : 1;
 }
 
@@ -237,8 +238,8 @@ int cmd_get(Client& c, const Cli& cli) {
     }
     Status s = atomic_write_file(out, *bytes);
     if (!s.ok()) return fail(s);
-    std::fprintf(stderr, "wrote %s (%s, %s)\n", out.c_str(), human_size(bytes->size()).c_str(),
-                 a->codec.c_str());
+    std::fprintf(stderr, "wrote %s (%s, %s)\n", escape_for_log(out).c_str(),
+                 human_size(bytes->size()).c_str(), a->codec.c_str());
     return 0;
   }
   if (a->codec == "json") {
@@ -367,11 +368,12 @@ int run_external(const std::string& name, int argc, char** argv, int first) {
     for (int i = first; i < argc; ++i) args.push_back(argv[i]);
     args.push_back(nullptr);
     ::execv(c.c_str(), args.data());
-    std::fprintf(stderr, "error: cannot run %s: %s\n", c.c_str(), std::strerror(errno));
+    std::fprintf(stderr, "error: cannot run %s: %s\n", escape_for_log(c).c_str(),
+                 std::strerror(errno));
     return 1;
   }
   std::fprintf(stderr, "error: unknown command '%s' (no %s next to trellis or on PATH)\n",
-               name.c_str(), exe.c_str());
+               escape_for_log(name).c_str(), escape_for_log(exe).c_str());
   return kUsage;
 }
 
@@ -410,7 +412,7 @@ int main(int argc, char** argv) {
       } else if (i + 1 < argc) {
         cli.options[name] = argv[++i];
       } else {
-        std::fprintf(stderr, "error: option --%s needs a value\n", name.c_str());
+        std::fprintf(stderr, "error: option --%s needs a value\n", escape_for_log(name).c_str());
         return kUsage;
       }
       if (name == "root") options.root = cli.options["root"];

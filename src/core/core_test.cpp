@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "testing/temp_dir.h"
+#include "trellis/core/format.h"
 #include "trellis/core/fs.h"
 #include "trellis/core/hash.h"
 #include "trellis/core/json.h"
@@ -156,6 +157,14 @@ TEST(Fs, SweepRemovesTempFilesOfDeadWritersAndOldOnesOnly) {
   EXPECT_TRUE(path_exists(other_host));  // its pid means nothing here
   EXPECT_FALSE(path_exists(ancient));
   EXPECT_TRUE(remove_stale_temp_files(dir.file("nowhere")).ok());
+}
+
+TEST(Format, EscapeForLogKeepsOneLine) {
+  EXPECT_EQ(escape_for_log("plain/path ok: 3"), "plain/path ok: 3");
+  EXPECT_EQ(escape_for_log("a\nb\rc\td"), "a\\nb\\rc\\td");
+  EXPECT_EQ(escape_for_log(std::string("\x1b[2K\0\x7f", 6)), "\\x1b[2K\\x00\\x7f");
+  EXPECT_EQ(escape_for_log("next\xc2\x85line \xc3\xa9"),
+            "next\\u0085line \xc3\xa9");  // NEL; é kept
 }
 
 TEST(Json, BadTextIsAnErrorNamingTheSource) {

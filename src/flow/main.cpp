@@ -239,7 +239,8 @@ int show(const Flow& flow, const GraphInfo& g) {
 }
 
 int usage_error(const std::string& message) {
-  std::fprintf(stderr, "error: %s\n", message.c_str());
+  // Messages quote what the user typed: escaped, it cannot forge more lines.
+  std::fprintf(stderr, "error: %s\n", escape_for_log(message).c_str());
   return kUsageError;
 }
 

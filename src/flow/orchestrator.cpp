@@ -5,12 +5,14 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <deque>
 #include <set>
 
 #include "flow/runner.h"
 #include "trellis/core/clock.h"
+#include "trellis/core/format.h"
 
 namespace trellis {
 namespace {
@@ -58,8 +60,8 @@ class Orchestrator {
     rec.orchestrator_pid = getpid();
     Result<int64_t> id = md_.create_run(rec);
     if (!id.ok()) {
-      std::fprintf(stderr, "error: cannot create a run of %s: %s\n", flow_.name().c_str(),
-                   id.status().to_string().c_str());
+      tell(stderr, format_line("error: cannot create a run of %s: %s", flow_.name().c_str(),
+                               id.status().to_string().c_str()));
       return 1;
     }
     run_id_ = *id;
@@ -80,11 +82,24 @@ class Orchestrator {
   }
 
  private:
+  // One line to stdout (a console log): formatted, then escaped whole, so
+  // that no name, URL or error message in it can start a line of its own.
   template <typename... Args>
-  void say(const char* fmt, Args... args) {
-    std::printf(fmt, args...);
-    std::printf("\n");
-    std::fflush(stdout);
+  static void say(const char* fmt, Args... args) {
+    tell(stdout, format_line(fmt, args...));
+  }
+  template <typename... Args>
+  static std::string format_line(const char* fmt, Args... args) {
+    const int n = std::snprintf(nullptr, 0, fmt, args...);
+    std::string line(static_cast<size_t>(std::max(n, 0)) + 1, '\0');
+    std::snprintf(line.data(), line.size(), fmt, args...);
+    line.pop_back();
+    return line;
+  }
+  static void tell(std::FILE* out, const std::string& line) {
+    const std::string safe = escape_for_log(line) + "\n";
+    std::fwrite(safe.data(), 1, safe.size(), out);
+    std::fflush(out);
   }
 
   std::string pathspec(const Instance& in) const {
@@ -95,7 +110,7 @@ class Orchestrator {
   bool load_origin() {
     Result<std::vector<TaskRecord>> tasks = md_.list_tasks(flow_.name(), o_.origin_run_id);
     if (!tasks.ok()) {
-      std::fprintf(stderr, "error: %s\n", tasks.status().to_string().c_str());
+      tell(stderr, "error: " + tasks.status().to_string());
       return false;
     }
     for (auto& t : *tasks) {
@@ -466,10 +481,11 @@ class Orchestrator {
           (long long)run_id_, (long long)last_task_id_, (long long)cloned_);
       return 0;
     }
-    std::fprintf(stderr, "%s/%lld: run failed: %s\n", flow_.name().c_str(), (long long)run_id_,
-                 first_error_.c_str());
-    std::fprintf(stderr, "to resume it after fixing the problem:\n  %s resume --origin-run-id %lld%s\n",
-                 o_.executable.c_str(), (long long)run_id_, o_.resume_hint_args.c_str());
+    tell(stderr, format_line("%s/%lld: run failed: %s", flow_.name().c_str(), (long long)run_id_,
+                             first_error_.c_str()));
+    std::fprintf(stderr, "to resume it after fixing the problem:\n");
+    tell(stderr, format_line("  %s resume --origin-run-id %lld%s", o_.executable.c_str(),
+                             (long long)run_id_, o_.resume_hint_args.c_str()));
     return 1;
   }
 
