@@ -29,8 +29,10 @@ import threading
 import time
 
 
-def task_processes(root):
-    """pid -> argv of live task processes (`FLOW step ...`) of the store at `root`."""
+def task_processes(root, any_kind=False):
+    """pid -> argv of live task processes (`FLOW step ...`) of the store at `root`;
+    with any_kind, every process of that store, such as a child the killed
+    orchestrator forked that has not exec'd its `step` command line yet."""
     found = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -41,7 +43,7 @@ def task_processes(root):
         except OSError:
             continue
         argv = [a.decode(errors="replace") for a in argv if a]
-        if len(argv) > 2 and argv[1] == "step" and "--root" in argv:
+        if len(argv) > 2 and (any_kind or argv[1] == "step") and "--root" in argv:
             i = argv.index("--root")
             if i + 1 < len(argv) and argv[i + 1] == root:
                 found[int(name)] = argv
@@ -50,7 +52,7 @@ def task_processes(root):
 
 def wait_until_no_tasks(root, timeout=60.0):
     deadline = time.monotonic() + timeout
-    while task_processes(root):
+    while task_processes(root, any_kind=True):
         if time.monotonic() > deadline:
             raise RuntimeError("task processes still running after %.0fs" % timeout)
         time.sleep(0.01)
