@@ -42,7 +42,9 @@ int main(int argc, char** argv) {
       if (h == "sigkill") raise(SIGKILL);
       if (h == "hang") for (;;) pause();
       if (h == "fill-disk") {  // fill the store's disk, then try to store an artifact
-        const std::string filler = std::string(std::getenv("TRELLIS_ROOT")) + "/../filler";
+        const char* root = std::getenv("TRELLIS_ROOT");  // set by the orchestrator
+        if (!root) throw std::runtime_error("fill-disk needs TRELLIS_ROOT");
+        const std::string filler = std::string(root) + "/../filler";
         std::FILE* f = std::fopen(filler.c_str(), "w");
         const std::string block(1 << 16, 'f');
         while (f && std::fwrite(block.data(), 1, block.size(), f) == block.size()) {
