@@ -217,7 +217,8 @@ TEST_F(FlowE2E, ARunWhoseDiskFillsEndsFailedNamingENOSPC) {
       "mount -t tmpfs -o size=6m tmpfs " + mnt + " || exit 99; " +
       test::build_path("flows/failing") + " run --how fill-disk --fail-at train --root " + mnt +
       "/s > " + dir_.file("out.txt") + " 2>&1; echo \"flow exit $?\"; rm -f " + mnt + "/filler; " +
-      test::build_path("bin/trellis") + " runs Failing --root " + mnt + "/s";
+      test::build_path("bin/trellis") + " runs Failing --root " + mnt + "/s; " +
+      test::build_path("bin/trellis") + " show Failing/1/train --root " + mnt + "/s";
   auto r = run_command("unshare -rm sh -c '" + script + "'");
   ASSERT_NE(r.exit_code, 99) << r.output;
   const std::string out = run_command("cat " + dir_.file("out.txt")).output;
@@ -227,6 +228,11 @@ TEST_F(FlowE2E, ARunWhoseDiskFillsEndsFailedNamingENOSPC) {
   EXPECT_NE(out.find("storing artifact 'after_fill' of Failing/1/train/3"), std::string::npos)
       << out;
   EXPECT_NE(out.find(mnt + "/s/objects/"), std::string::npos) << out;
+  // The cause is recorded with the attempt, not only printed.
+  EXPECT_NE(r.output.find("attempt 0  failed (exit code 1: storing artifact 'after_fill'"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("(ENOSPC))"), std::string::npos) << r.output;
 }
 
 // A task killed between creating its temp file and renaming it leaves the

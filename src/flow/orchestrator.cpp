@@ -323,6 +323,16 @@ class Orchestrator {
       if (!done) a.reason = "exited with code 0 but wrote no done record";
     }
     a.ok = done;
+    std::string detail;
+    const std::string reason = a.reason;
+    if (!done) {
+      detail = last_line(exit.output);
+      const std::string own_prefix = "error: " + pathspec(in) + ": ";  // printed by run_task
+      if (detail.rfind(own_prefix, 0) == 0) detail = detail.substr(own_prefix.size());
+      // Kept with the attempt too: the output blob may be lost (a full disk).
+      constexpr size_t kMaxDetail = 1000;
+      if (!detail.empty()) a.reason += ": " + detail.substr(0, kMaxDetail);
+    }
     if (Status s = write_md([&] { return md_.record_attempt(a); }); !s.ok()) {
       say("%s: cannot record attempt %d: %s", pathspec(in).c_str(), in.attempt,
           s.to_string().c_str());
@@ -334,10 +344,7 @@ class Orchestrator {
       on_done(in);
       return;
     }
-    std::string detail = last_line(exit.output);
-    const std::string own_prefix = "error: " + pathspec(in) + ": ";  // printed by run_task
-    if (detail.rfind(own_prefix, 0) == 0) detail = detail.substr(own_prefix.size());
-    on_failed_attempt(in, a.reason, detail);
+    on_failed_attempt(in, reason, detail);
   }
 
   static std::string last_line(const std::string& out) {
