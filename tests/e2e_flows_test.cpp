@@ -279,6 +279,19 @@ TEST_F(FlowE2E, ControlCharactersInNamesAndUrlsCannotForgeLogLines) {
       test::build_path("bin/trellis") + root + " show Linear/" + forged,          // a pathspec
       test::build_path("bin/trellis") + root + " " + forged,                      // a command
   };
+  // A tag is stored as typed; listing runs and tags must not split it into lines.
+  ASSERT_EQ(
+      run_command(test::build_path("bin/trellis") + root + " tag add Linear/1 " + forged).exit_code,
+      0);
+  for (const char* listing : {" runs Linear", " tag list Linear/1", " show Linear/1"}) {
+    auto r = run_command(test::build_path("bin/trellis") + root + listing);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("x\\nFORGED: run succeeded\\r\\x1b[1A"), std::string::npos) << r.output;
+    std::istringstream lines(r.output);
+    for (std::string line; std::getline(lines, line);) {
+      EXPECT_NE(line.rfind("FORGED", 0), 0u) << listing << ": " << r.output;
+    }
+  }
   for (const auto& cmd : commands) {
     SCOPED_TRACE(cmd);
     auto r = run_command(cmd);

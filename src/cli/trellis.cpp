@@ -106,7 +106,7 @@ int cmd_runs(Client& c, const Cli& cli) {
               "ORIGIN", "TAGS");
   for (const auto& r : *runs) {
     std::string tags;
-    for (const auto& t : r.tags) tags += (tags.empty() ? "" : ",") + t;
+    for (const auto& t : r.tags) tags += (tags.empty() ? "" : ",") + escape_for_log(t);
     std::printf("%-6lld %-10s %-20s %-10s %-8s %s\n", (long long)r.run_id, run_state(r).c_str(),
                 ago(r.created_ms).c_str(), duration(r).c_str(),
                 r.origin_run_id ? std::to_string(r.origin_run_id).c_str() : "-", tags.c_str());
@@ -145,14 +145,14 @@ int show_task(Client& c, const TaskRecord& t) {
   if (attempts.ok()) {
     for (const auto& a : *attempts) {
       std::printf("  attempt %d  %s%s\n", a.attempt, a.ok ? "ok" : "failed",
-                  a.reason.empty() ? "" : (" (" + a.reason + ")").c_str());
+                  a.reason.empty() ? "" : (" (" + escape_for_log(a.reason) + ")").c_str());
     }
   }
   auto arts = c.artifacts(t);
   if (!arts.ok()) return fail(arts.status());
   std::printf("  artifacts:\n");
   for (const auto& a : *arts) {
-    std::printf("    %-22s %-18s %-10s %s\n", a.name.c_str(), a.type.c_str(),
+    std::printf("    %-22s %-18s %-10s %s\n", escape_for_log(a.name).c_str(), a.type.c_str(),
                 human_size(a.size).c_str(), preview(c, t, a).c_str());
   }
   if (arts->empty()) std::printf("    (none)\n");
@@ -173,7 +173,7 @@ int cmd_show(Client& c, const Cli& cli) {
     std::printf("  duration   %s\n", duration(*run).c_str());
     if (run->origin_run_id) std::printf("  resumed    from run %lld\n", (long long)run->origin_run_id);
     std::string tags;
-    for (const auto& t : run->tags) tags += (tags.empty() ? "" : ", ") + t;
+    for (const auto& t : run->tags) tags += (tags.empty() ? "" : ", ") + escape_for_log(t);
     if (!tags.empty()) std::printf("  tags       %s\n", tags.c_str());
     std::printf("  parameters %s\n", run->params.dump().c_str());
     std::printf("  code       binary %s\n", run->code.value("binary", "").c_str());
@@ -302,7 +302,7 @@ int cmd_tag(Client& c, const Cli& cli) {
   auto run = c.resolve_run(*p);
   if (!run.ok()) return fail(run.status());
   if (action == "list") {
-    for (const auto& t : run->tags) std::printf("%s\n", t.c_str());
+    for (const auto& t : run->tags) std::printf("%s\n", escape_for_log(t).c_str());
     return 0;
   }
   if (cli.args.size() != 3) return usage(stderr);
