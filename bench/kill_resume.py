@@ -4,7 +4,9 @@
 Each trial starts the foreach_work example flow through its real CLI on a fresh
 store, SIGKILLs either the orchestrator or one running task process at a random
 moment, waits until nothing of that run is left running, then runs `resume`
-and checks:
+and checks the points below. Kill moments are uniform in [0, W] after "run
+started", W the shortest of three clean runs, narrowed whenever a trial's run
+ends before its kill (a busy machine makes runs slower or faster). Checks:
   - resume exits 0 and the resumed run is recorded as succeeded;
   - every task's artifacts (name -> digest) equal those of a clean run;
   - every task the killed run had finished is cloned, not run again (its only
@@ -155,6 +157,7 @@ def trial(flow, reference, duration, rng, root, kind):
     proc = flow.start(root)
     out = Output(proc)
     out.wait_for("run started", 30)
+    started = time.monotonic()
     delay = rng.uniform(0.0, duration)
     time.sleep(delay)
     if kind == "orchestrator":
@@ -179,6 +182,10 @@ def trial(flow, reference, duration, rng, root, kind):
         proc.wait(timeout=120)
         wait_until_no_tasks(root)
     out.thread.join(timeout=10)
+    if not info["landed"]:
+        # The run ended before the kill: as an upper bound of how long it took
+        # (output arrives after the fact), this narrows the window later trials draw from.
+        info["run_seconds"] = time.monotonic() - started
 
     problems = []
     origin = tasks_of(root, "ForeachWork", 1)
@@ -268,6 +275,8 @@ def main():
             problems, info = trial(flow, reference, duration, rng, root, kind)
         except Exception as e:  # a hang or a crash of the harness is a failed trial too
             problems, info = [f"harness: {e!r}"], {"kind": kind, "landed": False}
+        if "run_seconds" in info:
+            duration = min(duration, info["run_seconds"])
         counts[kind] += 1
         landed[kind] += info.get("landed", False)
         cloned += info.get("cloned", 0)
@@ -286,6 +295,7 @@ def main():
                 continue
         shutil.rmtree(root, ignore_errors=True)
     wall = time.monotonic() - t0
+    print(f"kill window at the end: [0, {duration:.2f}s]")
     print(f"\nsummary: {args.trials} trials, kills: orchestrator {counts['orchestrator']} "
           f"({landed['orchestrator']} landed), task {counts['task']} ({landed['task']} landed); "
           f"tasks cloned {cloned}, rerun {rerun}; failures {failures}; wall {wall:.1f}s")
