@@ -1,14 +1,18 @@
 // End-to-end: the example flows through their own CLI, on a fresh store each.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <sstream>
 #include <thread>
 
 #include "testing/command.h"
 #include "testing/temp_dir.h"
 #include "trellis/client/client.h"
+#include "trellis/core/fs.h"
 
 namespace trellis {
 namespace {
@@ -197,6 +201,109 @@ TEST_F(FlowE2E, CrashesOfTasksAreFailedAttemptsNotOrchestratorCrashes) {
   auto counts = task_counts("Failing", 6);
   EXPECT_EQ(counts["train"].second, 1);
   EXPECT_EQ(counts["evaluate"].second, 0);
+}
+
+// A disk that fills up during a run: the run must end `failed`, not stay
+// `running` because the metadata could not be written any more, and the error
+// must name ENOSPC and the path. The disk is a small tmpfs mounted in a private
+// user+mount namespace, so nothing else on the machine fills.
+TEST_F(FlowE2E, ARunWhoseDiskFillsEndsFailedNamingENOSPC) {
+  if (run_command("unshare -rm true").exit_code != 0) {
+    GTEST_SKIP() << "unshare -rm is not allowed here: no private tmpfs to fill";
+  }
+  const std::string mnt = dir_.file("small");
+  ASSERT_EQ(::mkdir(mnt.c_str(), 0755), 0);
+  const std::string script =
+      "mount -t tmpfs -o size=6m tmpfs " + mnt + " || exit 99; " +
+      test::build_path("flows/failing") + " run --how fill-disk --fail-at train --root " + mnt +
+      "/s > " + dir_.file("out.txt") + " 2>&1; echo \"flow exit $?\"; rm -f " + mnt + "/filler; " +
+      test::build_path("bin/trellis") + " runs Failing --root " + mnt + "/s; " +
+      test::build_path("bin/trellis") + " show Failing/1/train --root " + mnt + "/s";
+  auto r = run_command("unshare -rm sh -c '" + script + "'");
+  ASSERT_NE(r.exit_code, 99) << r.output;
+  const std::string out = run_command("cat " + dir_.file("out.txt")).output;
+  EXPECT_NE(r.output.find("flow exit 1"), std::string::npos) << r.output << out;
+  EXPECT_NE(r.output.find("1      failed"), std::string::npos) << r.output << out;
+  EXPECT_NE(out.find("(ENOSPC)"), std::string::npos) << out;
+  EXPECT_NE(out.find("storing artifact 'after_fill' of Failing/1/train/3"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find(mnt + "/s/objects/"), std::string::npos) << out;
+  // The cause is recorded with the attempt, not only printed.
+  EXPECT_NE(r.output.find("attempt 0  failed (exit code 1: storing artifact 'after_fill'"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("(ENOSPC))"), std::string::npos) << r.output;
+}
+
+// A task killed between creating its temp file and renaming it leaves the
+// temp file behind; the next run on the store removes such leftovers once
+// their writer is gone (or they are hours old), and nothing else.
+TEST_F(FlowE2E, ARunRemovesTempFilesLeftByKilledWriters) {
+  ASSERT_EQ(flow("linear", "run").exit_code, 0);
+  const pid_t dead = [] {
+    const pid_t pid = fork();
+    if (pid == 0) _exit(0);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return pid;
+  }();
+  const std::string d = dir_.file("objects/ab");
+  ASSERT_TRUE(make_dirs(d).ok());
+  const std::string obj = d + "/ab01";
+  const std::string killed = obj + ".tmp." + std::to_string(dead) + "." + temp_host_tag() + ".0f";
+  const std::string live = obj + ".tmp." + std::to_string(getpid()) + "." + temp_host_tag() + ".1f";
+  for (const auto& p : {killed, live}) {
+    ASSERT_TRUE(atomic_write_file(p, std::string(1000, 'x')).ok());
+    ASSERT_EQ(run_command("touch -d '-2 minutes' " + p).exit_code, 0);
+  }
+  auto r = flow("linear", "run");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("removed 1 stale temp file(s) (1000 B)"), std::string::npos) << r.output;
+  EXPECT_FALSE(path_exists(killed));
+  EXPECT_TRUE(path_exists(live));
+}
+
+// Names, URLs and values typed by a user end up in error and log lines; a
+// newline (or another control character) in them must not start a line of its
+// own that reads like one the engine wrote.
+TEST_F(FlowE2E, ControlCharactersInNamesAndUrlsCannotForgeLogLines) {
+  ASSERT_EQ(flow("linear", "run").exit_code, 0);
+  const std::string forged = "\"$(printf 'x\\nFORGED: run succeeded\\r\\033[1A')\"";
+  const std::string linear = test::build_path("flows/linear");
+  const std::string root = " --root " + dir_.path();
+  const std::vector<std::string> commands = {
+      linear + " resume " + forged + root,                                        // a step name
+      linear + " run --start-at " + forged + root,                                // a value
+      linear + " run --metadata sqlite:///proc/none/" + forged + "/m.db" + root,  // a URL
+      linear + " step " + forged + " --run-id 1 --task-id 1" + root,              // a task's error
+      test::build_path("bin/trellis") + root + " show Linear/" + forged,          // a pathspec
+      test::build_path("bin/trellis") + root + " " + forged,                      // a command
+  };
+  // A tag is stored as typed; listing runs and tags must not split it into lines.
+  ASSERT_EQ(
+      run_command(test::build_path("bin/trellis") + root + " tag add Linear/1 " + forged).exit_code,
+      0);
+  for (const char* listing : {" runs Linear", " tag list Linear/1", " show Linear/1"}) {
+    auto r = run_command(test::build_path("bin/trellis") + root + listing);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("x\\nFORGED: run succeeded\\r\\x1b[1A"), std::string::npos) << r.output;
+    std::istringstream lines(r.output);
+    for (std::string line; std::getline(lines, line);) {
+      EXPECT_NE(line.rfind("FORGED", 0), 0u) << listing << ": " << r.output;
+    }
+  }
+  for (const auto& cmd : commands) {
+    SCOPED_TRACE(cmd);
+    auto r = run_command(cmd);
+    EXPECT_NE(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("x\\nFORGED: run succeeded\\r\\x1b[1A"), std::string::npos) << r.output;
+    std::istringstream lines(r.output);
+    for (std::string line; std::getline(lines, line);) {
+      EXPECT_NE(line.rfind("FORGED", 0), 0u) << r.output;
+      EXPECT_EQ(line.find('\r'), std::string::npos) << r.output;
+      EXPECT_EQ(line.find('\033'), std::string::npos) << r.output;
+    }
+  }
 }
 
 TEST_F(FlowE2E, TimeoutOfAHangingTask) {

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 #include <trellis/trellis.hpp>
@@ -19,7 +20,7 @@ int main(int argc, char** argv) {
   Flow flow("Failing");
   auto fail_at = flow.param<std::string>("fail-at", "evaluate", "step that fails");
   auto how = flow.param<std::string>("how", "throw",
-                                     "throw | exit | abort | segv | sigkill | hang");
+                                     "throw | exit | abort | segv | sigkill | hang | fill-disk");
   auto sleep_ms = flow.param<int64_t>("sleep-ms", 0, "each step sleeps this long first");
   auto body = [&](const char* next_step) {
     (void)next_step;
@@ -40,6 +41,18 @@ int main(int argc, char** argv) {
       if (h == "segv") raise(SIGSEGV);
       if (h == "sigkill") raise(SIGKILL);
       if (h == "hang") for (;;) pause();
+      if (h == "fill-disk") {  // fill the store's disk, then try to store an artifact
+        const char* root = std::getenv("TRELLIS_ROOT");  // set by the orchestrator
+        if (!root) throw std::runtime_error("fill-disk needs TRELLIS_ROOT");
+        const std::string filler = std::string(root) + "/../filler";
+        std::FILE* f = std::fopen(filler.c_str(), "w");
+        const std::string block(1 << 16, 'f');
+        while (f && std::fwrite(block.data(), 1, block.size(), f) == block.size()) {
+        }
+        if (f) std::fclose(f);
+        t.put(Key<std::string>{"after_fill"}, std::string(1 << 16, 'a'));
+        return;
+      }
       throw std::runtime_error("simulated failure in " + t.step_name());
     };
   };

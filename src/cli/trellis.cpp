@@ -51,7 +51,8 @@ int usage(std::FILE* out) {
 }
 
 int fail(const Status& s) {
-  std::fprintf(stderr, "error: %s\n", s.message().c_str());
+  // Messages quote pathspecs, names and URLs as typed: escaped, they cannot forge lines.
+  std::fprintf(stderr, "error: %s\n", escape_for_log(s.message()).c_str());
   return s.code() == Code::kInvalidArgument ? kUsage : 1;
 }
 
@@ -105,7 +106,7 @@ int cmd_runs(Client& c, const Cli& cli) {
               "ORIGIN", "TAGS");
   for (const auto& r : *runs) {
     std::string tags;
-    for (const auto& t : r.tags) tags += (tags.empty() ? "" : ",") + t;
+    for (const auto& t : r.tags) tags += (tags.empty() ? "" : ",") + escape_for_log(t);
     std::printf("%-6lld %-10s %-20s %-10s %-8s %s\n", (long long)r.run_id, run_state(r).c_str(),
                 ago(r.created_ms).c_str(), duration(r).c_str(),
                 r.origin_run_id ? std::to_string(r.origin_run_id).c_str() : "-", tags.c_str());
@@ -144,14 +145,14 @@ int show_task(Client& c, const TaskRecord& t) {
   if (attempts.ok()) {
     for (const auto& a : *attempts) {
       std::printf("  attempt %d  %s%s\n", a.attempt, a.ok ? "ok" : "failed",
-                  a.reason.empty() ? "" : (" (" + a.reason + ")").c_str());
+                  a.reason.empty() ? "" : (" (" + escape_for_log(a.reason) + ")").c_str());
     }
   }
   auto arts = c.artifacts(t);
   if (!arts.ok()) return fail(arts.status());
   std::printf("  artifacts:\n");
   for (const auto& a : *arts) {
-    std::printf("    %-22s %-18s %-10s %s\n", a.name.c_str(), a.type.c_str(),
+    std::printf("    %-22s %-18s %-10s %s\n", escape_for_log(a.name).c_str(), a.type.c_str(),
                 human_size(a.size).c_str(), preview(c, t, a).c_str());
   }
   if (arts->empty()) std::printf("    (none)\n");
@@ -172,7 +173,7 @@ int cmd_show(Client& c, const Cli& cli) {
     std::printf("  duration   %s\n", duration(*run).c_str());
     if (run->origin_run_id) std::printf("  resumed    from run %lld\n", (long long)run->origin_run_id);
     std::string tags;
-    for (const auto& t : run->tags) tags += (tags.empty() ? "" : ", ") + t;
+    for (const auto& t : run->tags) tags += (tags.empty() ? "" : ", ") + escape_for_log(t);
     if (!tags.empty()) std::printf("  tags       %s\n", tags.c_str());
     std::printf("  parameters %s\n", run->params.dump().c_str());
     std::printf("  code       binary %s\n", run->code.value("binary", "").c_str());
@@ -237,8 +238,8 @@ int cmd_get(Client& c, const Cli& cli) {
     }
     Status s = atomic_write_file(out, *bytes);
     if (!s.ok()) return fail(s);
-    std::fprintf(stderr, "wrote %s (%s, %s)\n", out.c_str(), human_size(bytes->size()).c_str(),
-                 a->codec.c_str());
+    std::fprintf(stderr, "wrote %s (%s, %s)\n", escape_for_log(out).c_str(),
+                 human_size(bytes->size()).c_str(), a->codec.c_str());
     return 0;
   }
   if (a->codec == "json") {
@@ -301,7 +302,7 @@ int cmd_tag(Client& c, const Cli& cli) {
   auto run = c.resolve_run(*p);
   if (!run.ok()) return fail(run.status());
   if (action == "list") {
-    for (const auto& t : run->tags) std::printf("%s\n", t.c_str());
+    for (const auto& t : run->tags) std::printf("%s\n", escape_for_log(t).c_str());
     return 0;
   }
   if (cli.args.size() != 3) return usage(stderr);
@@ -367,11 +368,12 @@ int run_external(const std::string& name, int argc, char** argv, int first) {
     for (int i = first; i < argc; ++i) args.push_back(argv[i]);
     args.push_back(nullptr);
     ::execv(c.c_str(), args.data());
-    std::fprintf(stderr, "error: cannot run %s: %s\n", c.c_str(), std::strerror(errno));
+    std::fprintf(stderr, "error: cannot run %s: %s\n", escape_for_log(c).c_str(),
+                 std::strerror(errno));
     return 1;
   }
   std::fprintf(stderr, "error: unknown command '%s' (no %s next to trellis or on PATH)\n",
-               name.c_str(), exe.c_str());
+               escape_for_log(name).c_str(), escape_for_log(exe).c_str());
   return kUsage;
 }
 
@@ -410,7 +412,7 @@ int main(int argc, char** argv) {
       } else if (i + 1 < argc) {
         cli.options[name] = argv[++i];
       } else {
-        std::fprintf(stderr, "error: option --%s needs a value\n", name.c_str());
+        std::fprintf(stderr, "error: option --%s needs a value\n", escape_for_log(name).c_str());
         return kUsage;
       }
       if (name == "root") options.root = cli.options["root"];

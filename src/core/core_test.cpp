@@ -1,9 +1,15 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <ctime>
+
 #include "testing/temp_dir.h"
+#include "trellis/core/format.h"
 #include "trellis/core/fs.h"
 #include "trellis/core/hash.h"
 #include "trellis/core/json.h"
@@ -77,6 +83,88 @@ TEST(Fs, AWriterKilledMidWriteLeavesNothingHalfWritten) {
     if (r.ok()) EXPECT_EQ(r->size(), 256u << 20);
     else EXPECT_EQ(r.status().code(), Code::kNotFound);
   }
+}
+
+// A symlink planted where a writer puts its temp file must not make the write
+// go through it: the old names were `<path>.tmp.<pid>.<n>`, easy to predict.
+TEST(Fs, AtomicWriteNeverWritesThroughASymlinkPlantedAtATempName) {
+  test::TempDir dir;
+  const std::string victim = dir.file("victim");
+  ASSERT_TRUE(atomic_write_file(victim, "precious").ok());
+  ASSERT_TRUE(make_dirs(dir.file("store")).ok());
+  for (const size_t size : {size_t{11}, size_t{9} << 20}) {  // buffered and O_DIRECT paths
+    SCOPED_TRACE(size);
+    const std::string path = dir.file("store/obj" + std::to_string(size));
+    for (int n = 0; n < 2048; ++n) {
+      const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(n);
+      ASSERT_EQ(::symlink(victim.c_str(), tmp.c_str()), 0);
+    }
+    const std::string bytes(size, 'z');
+    ASSERT_TRUE(atomic_write_file(path, bytes).ok());
+    EXPECT_EQ(*read_file(victim), "precious");
+    struct stat st;
+    ASSERT_EQ(::lstat(path.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISREG(st.st_mode)) << "the object must be a file, not the planted link";
+    EXPECT_EQ(*read_file(path), bytes);
+  }
+}
+
+// A pid that belonged to a process which has exited (and been reaped).
+pid_t dead_pid() {
+  const pid_t pid = fork();
+  if (pid == 0) _exit(0);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return pid;
+}
+
+void age_file(const std::string& path, int seconds) {
+  struct timespec times[2];
+  clock_gettime(CLOCK_REALTIME, &times[0]);
+  times[0].tv_sec -= seconds;
+  times[1] = times[0];
+  ASSERT_EQ(utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
+}
+
+TEST(Fs, SweepRemovesTempFilesOfDeadWritersAndOldOnesOnly) {
+  test::TempDir dir;
+  const std::string d = dir.file("objects/ab");
+  ASSERT_TRUE(make_dirs(d).ok());
+  const std::string host = temp_host_tag();
+  const std::string me = std::to_string(getpid()), dead = std::to_string(dead_pid());
+  auto make = [&](const std::string& name, int age_s) {
+    const std::string p = d + "/" + name;
+    std::FILE* f = std::fopen(p.c_str(), "w");
+    std::fputs("partial", f);
+    std::fclose(f);
+    if (age_s) age_file(p, age_s);
+    return p;
+  };
+  const std::string object = make("abcd", 100000);                                // a real object
+  const std::string live = make("abcd.tmp." + me + "." + host + ".01", 120);      // a live writer
+  const std::string dead_new = make("abcd.tmp." + dead + "." + host + ".02", 0);  // just died
+  const std::string dead_old = make("abcd.tmp." + dead + "." + host + ".03", 120);
+  const std::string other_host = make("abcd.tmp." + dead + ".0badf00d.04", 120);
+  const std::string ancient = make("abcd.tmp." + me + ".5", 7 * 3600);  // old name format
+  Result<TempSweepResult> r = remove_stale_temp_files(dir.path());
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_EQ(r->removed, 2);
+  EXPECT_EQ(r->bytes, 14u);
+  EXPECT_TRUE(path_exists(object));
+  EXPECT_TRUE(path_exists(live));
+  EXPECT_TRUE(path_exists(dead_new));  // within the grace period
+  EXPECT_FALSE(path_exists(dead_old));
+  EXPECT_TRUE(path_exists(other_host));  // its pid means nothing here
+  EXPECT_FALSE(path_exists(ancient));
+  EXPECT_TRUE(remove_stale_temp_files(dir.file("nowhere")).ok());
+}
+
+TEST(Format, EscapeForLogKeepsOneLine) {
+  EXPECT_EQ(escape_for_log("plain/path ok: 3"), "plain/path ok: 3");
+  EXPECT_EQ(escape_for_log("a\nb\rc\td"), "a\\nb\\rc\\td");
+  EXPECT_EQ(escape_for_log(std::string("\x1b[2K\0\x7f", 6)), "\\x1b[2K\\x00\\x7f");
+  EXPECT_EQ(escape_for_log("next\xc2\x85line \xc3\xa9"),
+            "next\\u0085line \xc3\xa9");  // NEL; é kept
 }
 
 TEST(Json, BadTextIsAnErrorNamingTheSource) {

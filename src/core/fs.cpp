@@ -1,7 +1,9 @@
 #include "trellis/core/fs.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -13,14 +15,22 @@
 #include <filesystem>
 #include <thread>
 
+#include "trellis/core/hash.h"
+
 namespace trellis {
 namespace {
 
-Status errno_status(std::string_view what, const std::string& path) {
-  const int e = errno;
+Status errno_status(std::string_view what, const std::string& path, int e) {
   std::string msg = std::string(what) + " " + path + ": " + std::strerror(e);
+  // Named as well as described: "No space left on device" is what people
+  // read, ENOSPC is what they search for.
+  if (e == ENOSPC) msg += " (ENOSPC)";
+  if (e == EDQUOT) msg += " (EDQUOT)";
   if (e == ENOENT) return not_found(msg);
   return io_error(msg);
+}
+Status errno_status(std::string_view what, const std::string& path) {
+  return errno_status(what, path, errno);
 }
 
 std::string parent_of(const std::string& path) {
@@ -76,6 +86,48 @@ bool path_exists(const std::string& path) {
 
 namespace {
 
+std::string hex(const unsigned char* p, size_t n) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back(kDigits[p[i] >> 4]);
+    out.push_back(kDigits[p[i] & 15]);
+  }
+  return out;
+}
+
+// 64 bits nobody can guess, so that nobody can plant anything at a temp name
+// before we create it (and O_EXCL catches it if they do).
+std::string random_hex() {
+  unsigned char buf[8];
+  size_t got = 0;
+  while (got < sizeof buf) {
+    ssize_t n = ::getrandom(buf + got, sizeof buf - got, 0);
+    if (n < 0 && errno == EINTR) continue;
+    TRELLIS_CHECK(n > 0, "getrandom failed");
+    got += static_cast<size_t>(n);
+  }
+  return hex(buf, sizeof buf);
+}
+
+// Creates a temp file beside `path` named `<path>.tmp.<pid>.<host>.<random>`
+// (format in docs/formats/datastore.md: the pid and host let the sweep tell a
+// dead writer's leftovers from a live writer's file). O_EXCL|O_NOFOLLOW: if
+// anything already sits at the name, above all a symlink to a file we must not
+// touch, the open fails instead of writing through it. Returns the fd, or -1
+// with errno set.
+int create_temp_file(const std::string& path, int extra_flags, std::string* tmp) {
+  const std::string stem =
+      path + ".tmp." + std::to_string(::getpid()) + "." + temp_host_tag() + ".";
+  for (int tries = 0; tries < 16; ++tries) {
+    *tmp = stem + random_hex();
+    int fd = ::open(tmp->c_str(),
+                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | extra_flags, 0644);
+    if (fd >= 0 || errno != EEXIST) return fd;
+  }
+  return -1;  // errno is EEXIST: sixteen collisions of 64 random bits is an attack
+}
+
 // Renames a fully written and synced temp file into place and syncs the folder.
 Status publish(const std::string& tmp, const std::string& path, const std::string& dir) {
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
@@ -96,9 +148,10 @@ constexpr size_t kDirectChunk = 4u << 20;  // a multiple of any block size
 
 // Writes `parts` through an aligned bounce buffer with O_DIRECT. Returns false
 // (and leaves nothing behind) when the file system refuses O_DIRECT.
-bool write_direct(const std::string& tmp, const std::vector<std::string_view>& parts, size_t total,
-                  Status* st) {
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_DIRECT, 0644);
+bool write_direct(const std::string& path, std::string* tmp_out,
+                  const std::vector<std::string_view>& parts, size_t total, Status* st) {
+  std::string& tmp = *tmp_out;
+  int fd = create_temp_file(path, O_DIRECT, &tmp);
   if (fd < 0) return false;
   void* raw = nullptr;
   if (posix_memalign(&raw, 4096, kDirectChunk) != 0) {
@@ -108,6 +161,7 @@ bool write_direct(const std::string& tmp, const std::vector<std::string_view>& p
   }
   char* buf = static_cast<char*>(raw);
   size_t fill = 0, written = 0;
+  int err = 0;  // errno of the first failure: later calls (free) may change errno
   auto flush = [&](size_t n) -> bool {
     const size_t padded = (n + 4095) & ~size_t(4095);
     std::memset(buf + n, 0, padded - n);
@@ -115,7 +169,10 @@ bool write_direct(const std::string& tmp, const std::vector<std::string_view>& p
     while (off < padded) {
       ssize_t w = ::write(fd, buf + off, padded - off);
       if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) return false;
+      if (w <= 0) {
+        err = w < 0 ? errno : ENOSPC;  // a write of 0 bytes: the device is full
+        return false;
+      }
       off += static_cast<size_t>(w);
     }
     written += n;
@@ -130,7 +187,7 @@ bool write_direct(const std::string& tmp, const std::vector<std::string_view>& p
       part.remove_prefix(n);
       if (fill == kDirectChunk) {
         if (!flush(fill)) {
-          refused = written == 0 && errno == EINVAL;
+          refused = written == 0 && err == EINVAL;
           ok = false;
         }
         fill = 0;
@@ -138,7 +195,7 @@ bool write_direct(const std::string& tmp, const std::vector<std::string_view>& p
     }
   }
   if (ok && fill > 0 && !flush(fill)) {
-    refused = written == 0 && errno == EINVAL;
+    refused = written == 0 && err == EINVAL;
     ok = false;
   }
   std::free(raw);
@@ -147,9 +204,15 @@ bool write_direct(const std::string& tmp, const std::vector<std::string_view>& p
     ::unlink(tmp.c_str());
     return false;
   }
-  if (ok && ::ftruncate(fd, static_cast<off_t>(total)) != 0) ok = false;  // drop the padding
-  if (ok && ::fsync(fd) != 0) ok = false;
-  if (!ok) *st = errno_status("write", tmp);
+  if (ok && ::ftruncate(fd, static_cast<off_t>(total)) != 0) {  // drop the padding
+    err = errno;
+    ok = false;
+  }
+  if (ok && ::fsync(fd) != 0) {
+    err = errno;
+    ok = false;
+  }
+  if (!ok) *st = errno_status("write", tmp, err);
   if (::close(fd) != 0 && ok) *st = errno_status("close", tmp);
   return true;
 }
@@ -214,25 +277,24 @@ bool read_direct(const std::string& path, std::string& out,
 }  // namespace
 
 Status atomic_write_file(const std::string& path, const std::vector<std::string_view>& parts) {
-  static std::atomic<unsigned> counter{0};
   const std::string dir = parent_of(path);
-  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+  std::string tmp;
   size_t total = 0;
   for (auto p : parts) total += p.size();
   if (total >= kDirectMin) {
     // On a VM, filling the page cache costs more than the disk write itself.
     if (!path_exists(dir)) TRELLIS_RETURN_IF_ERROR(make_dirs(dir));
     Status st;
-    if (write_direct(tmp, parts, total, &st)) {
+    if (write_direct(path, &tmp, parts, total, &st)) {
       if (st.ok()) return publish(tmp, path, dir);
       ::unlink(tmp.c_str());
       return st;
     }
   }
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = create_temp_file(path, 0, &tmp);
   if (fd < 0 && errno == ENOENT) {
     TRELLIS_RETURN_IF_ERROR(make_dirs(dir));
-    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    fd = create_temp_file(path, 0, &tmp);
   }
   if (fd < 0) return errno_status("create", tmp);
   Status st = write_all(fd, parts, tmp);
@@ -285,6 +347,93 @@ Result<std::string> read_file(const std::string& path,
   out.resize(got);  // a file that shrank while we read
   return out;
 }
+
+const std::string& temp_host_tag() {
+  static const std::string tag = [] {
+    char host[256] = {0};
+    ::gethostname(host, sizeof host - 1);
+    return sha256_hex(host).substr(0, 8);
+  }();
+  return tag;
+}
+
+namespace {
+
+// A temp file's writer, from `<name>.tmp.<pid>.<host>.<random>` (or the
+// older `<name>.tmp.<pid>.<n>`, which has no host). pid 0: not a temp file.
+struct TempWriter {
+  pid_t pid = 0;
+  std::string host;
+};
+
+TempWriter parse_temp_name(const std::string& name) {
+  TempWriter w;
+  const auto at = name.rfind(".tmp.");
+  if (at == std::string::npos) return w;
+  const std::string rest = name.substr(at + 5);
+  const auto dot = rest.find('.');
+  if (dot == 0 || dot == std::string::npos || dot > 9) return w;
+  for (size_t i = 0; i < dot; ++i) {
+    if (rest[i] < '0' || rest[i] > '9') return w;
+  }
+  const std::string tail = rest.substr(dot + 1);
+  if (tail.empty()) return w;
+  w.pid = static_cast<pid_t>(std::stol(rest.substr(0, dot)));
+  if (const auto d2 = tail.find('.'); d2 != std::string::npos) w.host = tail.substr(0, d2);
+  return w;
+}
+
+bool process_exists(pid_t pid) { return ::kill(pid, 0) == 0 || errno == EPERM; }
+
+}  // namespace
+
+Result<TempSweepResult> remove_stale_temp_files(const std::string& root,
+                                                const TempSweepOptions& options) {
+  namespace fs = std::filesystem;
+  TempSweepResult result;
+  std::error_code ec;
+  if (!fs::exists(root, ec)) return result;
+  const auto now = fs::file_time_type::clock::now();
+  for (auto it = fs::recursive_directory_iterator(root, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code fec;
+    if (!it->is_regular_file(fec) || it->is_symlink(fec)) continue;
+    const std::string name = it->path().filename().string();
+    const TempWriter writer = parse_temp_name(name);
+    if (writer.pid <= 0) continue;
+    const auto mtime = fs::last_write_time(it->path(), fec);
+    if (fec) continue;  // gone already (its writer renamed it)
+    const auto age = now - mtime;
+    const bool dead_writer = writer.host == temp_host_tag() && !process_exists(writer.pid);
+    if (age < options.max_age && !(dead_writer && age >= options.dead_writer_grace)) continue;
+    const uint64_t size = it->file_size(fec);
+    if (::unlink(it->path().c_str()) == 0) {
+      ++result.removed;
+      result.bytes += fec ? 0 : size;
+    }
+  }
+  if (ec) return io_error("sweep temp files under " + root + ": " + ec.message());
+  return result;
+}
+
+Status reserve_space(const std::string& path, uint64_t bytes) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+      static_cast<uint64_t>(st.st_blocks) * 512 >= bytes) {
+    return {};
+  }
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return errno_status("create", path);
+  const int e = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes));
+  ::close(fd);
+  if (e != 0) {
+    ::unlink(path.c_str());
+    return errno_status("reserve space in", path, e);
+  }
+  return {};
+}
+
+bool release_space(const std::string& path) { return ::unlink(path.c_str()) == 0; }
 
 std::string self_exe_path() {
   std::error_code ec;

@@ -151,7 +151,14 @@ Result<BlobInfo> ContentStore::put(const std::vector<std::string_view>& parts) {
   const std::string key = object_key(info.digest);
   Result<bool> present = storage_.exists(key);
   if (!present.ok()) return present.status();
-  if (*present) return info;
+  if (*present) {
+    // An existing object stands in for this write only if it really holds the
+    // content: a torn or rotten one is replaced, else every later run making
+    // the same value would fail until someone deleted the file.
+    Status sound = verify(info.digest);
+    if (sound.ok()) return info;
+    if (sound.code() != Code::kCorrupt && sound.code() != Code::kNotFound) return sound;
+  }
 
   if (worth_compressing(parts, info.size)) {
     Result<std::string> packed = compress(parts, info.size);
@@ -174,6 +181,11 @@ Result<BlobInfo> ContentStore::put(const std::vector<std::string_view>& parts) {
 Result<bool> ContentStore::contains(std::string_view digest) {
   if (!is_sha256_hex(digest)) return invalid_argument("bad digest '" + std::string(digest) + "'");
   return storage_.exists(object_key(digest));
+}
+
+Status ContentStore::verify(std::string_view digest) {
+  Result<std::string> bytes = get(digest);
+  return bytes.status();
 }
 
 Result<std::string> ContentStore::get(std::string_view digest) {

@@ -3,14 +3,15 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <map>
-#include <set>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "flow/runner.h"
+#include "trellis/core/format.h"
 #include "trellis/core/fs.h"
 #include "trellis/trellis.hpp"
 
@@ -18,6 +19,8 @@ namespace trellis {
 namespace {
 
 constexpr int kUsageError = 2;
+constexpr const char* kSpaceReserveName = "space-reserve";  // docs/formats/datastore.md
+constexpr uint64_t kSpaceReserveBytes = 4u << 20;
 
 struct Args {
   std::string command;
@@ -236,7 +239,8 @@ int show(const Flow& flow, const GraphInfo& g) {
 }
 
 int usage_error(const std::string& message) {
-  std::fprintf(stderr, "error: %s\n", message.c_str());
+  // Messages quote what the user typed: escaped, it cannot forge more lines.
+  std::fprintf(stderr, "error: %s\n", escape_for_log(message).c_str());
   return kUsageError;
 }
 
@@ -304,6 +308,16 @@ int run_or_resume(Flow& flow, const GraphInfo& g, const Args& a, bool resume) {
     if (!params.ok()) return usage_error(params.status().message());
     o.params = *params;
   }
+  // Leftovers of task processes killed mid-write, in earlier runs.
+  if (Result<TempSweepResult> swept = remove_stale_temp_files(stores->root + "/objects");
+      swept.ok() && swept->removed > 0) {
+    std::printf("note: removed %d stale temp file(s) (%s) left by killed writers\n", swept->removed,
+                human_size(swept->bytes).c_str());
+  }
+  // Freed only if the disk fills, so that the run's end can still be recorded.
+  const std::string reserve = stores->root + "/" + kSpaceReserveName;
+  (void)reserve_space(reserve, kSpaceReserveBytes);  // best effort: the disk may be full now
+  o.release_reserve = [reserve] { return release_space(reserve); };
   auto executor = make_local_executor({.max_workers = static_cast<int>(*workers)});
   return orchestrate(flow, g, *stores->md, *stores->cas, *executor, o);
 }

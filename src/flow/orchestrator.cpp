@@ -5,12 +5,14 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <deque>
 #include <set>
 
 #include "flow/runner.h"
 #include "trellis/core/clock.h"
+#include "trellis/core/format.h"
 
 namespace trellis {
 namespace {
@@ -58,8 +60,8 @@ class Orchestrator {
     rec.orchestrator_pid = getpid();
     Result<int64_t> id = md_.create_run(rec);
     if (!id.ok()) {
-      std::fprintf(stderr, "error: cannot create a run of %s: %s\n", flow_.name().c_str(),
-                   id.status().to_string().c_str());
+      tell(stderr, format_line("error: cannot create a run of %s: %s", flow_.name().c_str(),
+                               id.status().to_string().c_str()));
       return 1;
     }
     run_id_ = *id;
@@ -80,11 +82,24 @@ class Orchestrator {
   }
 
  private:
+  // One line to stdout (a console log): formatted, then escaped whole, so
+  // that no name, URL or error message in it can start a line of its own.
   template <typename... Args>
-  void say(const char* fmt, Args... args) {
-    std::printf(fmt, args...);
-    std::printf("\n");
-    std::fflush(stdout);
+  static void say(const char* fmt, Args... args) {
+    tell(stdout, format_line(fmt, args...));
+  }
+  template <typename... Args>
+  static std::string format_line(const char* fmt, Args... args) {
+    const int n = std::snprintf(nullptr, 0, fmt, args...);
+    std::string line(static_cast<size_t>(std::max(n, 0)) + 1, '\0');
+    std::snprintf(line.data(), line.size(), fmt, args...);
+    line.pop_back();
+    return line;
+  }
+  static void tell(std::FILE* out, const std::string& line) {
+    const std::string safe = escape_for_log(line) + "\n";
+    std::fwrite(safe.data(), 1, safe.size(), out);
+    std::fflush(out);
   }
 
   std::string pathspec(const Instance& in) const {
@@ -95,7 +110,7 @@ class Orchestrator {
   bool load_origin() {
     Result<std::vector<TaskRecord>> tasks = md_.list_tasks(flow_.name(), o_.origin_run_id);
     if (!tasks.ok()) {
-      std::fprintf(stderr, "error: %s\n", tasks.status().to_string().c_str());
+      tell(stderr, "error: " + tasks.status().to_string());
       return false;
     }
     for (auto& t : *tasks) {
@@ -128,7 +143,7 @@ class Orchestrator {
       return;
     }
     if (auto it = origin_any_.find(key); it != origin_any_.end()) rec.resumed_from = it->second;
-    if (Status s = md_.create_task(rec); !s.ok()) {
+    if (Status s = write_md([&] { return md_.create_task(rec); }); !s.ok()) {
       fail_run("cannot record task " + pathspec(in) + ": " + s.to_string());
       return;
     }
@@ -152,6 +167,7 @@ class Orchestrator {
     Result<std::vector<ArtifactRecord>> arts =
         md_.list_artifacts(flow_.name(), o_.origin_run_id, origin.task_id);
     Status s = arts.status();
+    if (s.ok()) s = check_blobs(*arts, rec.cloned_from, origin.step);
     if (s.ok()) s = md_.create_task(rec);
     if (s.ok()) s = md_.finish_task(flow_.name(), run_id_, in.task_id, *arts, origin.foreach_count);
     if (s.ok()) {
@@ -171,6 +187,7 @@ class Orchestrator {
     }
     if (!s.ok()) {
       fail_run("cannot clone " + rec.cloned_from + ": " + s.to_string());
+      rec.cloned_from.clear();  // recorded, if at all, as the task that did not run
       return nullptr;
     }
     in.cloned = true;
@@ -181,6 +198,23 @@ class Orchestrator {
     ++cloned_;
     say("%s: cloned from %s", pathspec(pos->second).c_str(), rec.cloned_from.c_str());
     return &pos->second;
+  }
+
+  // A clone copies the artifact index, not the bytes: every blob it points to
+  // must still be in the store, or the resumed run would report success over
+  // data it no longer has.
+  Status check_blobs(const std::vector<ArtifactRecord>& arts, const std::string& origin,
+                     const std::string& step) {
+    for (const auto& a : arts) {
+      Result<bool> there = cas_.contains(a.digest);
+      if (!there.ok()) return there.status().with_context("artifact '" + a.name + "' of " + origin);
+      if (!*there) {
+        return not_found("artifact '" + a.name + "' of " + origin +
+                         " is missing from the store (blob " + a.digest + " not in " +
+                         cas_.storage().url() + "); `resume " + step + "` recomputes it");
+      }
+    }
+    return {};
   }
 
   void on_done(Instance& in) {
@@ -289,7 +323,20 @@ class Orchestrator {
       if (!done) a.reason = "exited with code 0 but wrote no done record";
     }
     a.ok = done;
-    (void)md_.record_attempt(a);
+    std::string detail;
+    const std::string reason = a.reason;
+    if (!done) {
+      detail = last_line(exit.output);
+      const std::string own_prefix = "error: " + pathspec(in) + ": ";  // printed by run_task
+      if (detail.rfind(own_prefix, 0) == 0) detail = detail.substr(own_prefix.size());
+      // Kept with the attempt too: the output blob may be lost (a full disk).
+      constexpr size_t kMaxDetail = 1000;
+      if (!detail.empty()) a.reason += ": " + detail.substr(0, kMaxDetail);
+    }
+    if (Status s = write_md([&] { return md_.record_attempt(a); }); !s.ok()) {
+      say("%s: cannot record attempt %d: %s", pathspec(in).c_str(), in.attempt,
+          s.to_string().c_str());
+    }
     const double secs = (monotonic_ms() - in.started_ms) / 1000.0;
     if (done) {
       in.state = State::kDone;
@@ -297,10 +344,7 @@ class Orchestrator {
       on_done(in);
       return;
     }
-    std::string detail = last_line(exit.output);
-    const std::string own_prefix = "error: " + pathspec(in) + ": ";  // printed by run_task
-    if (detail.rfind(own_prefix, 0) == 0) detail = detail.substr(own_prefix.size());
-    on_failed_attempt(in, a.reason, detail);
+    on_failed_attempt(in, reason, detail);
   }
 
   static std::string last_line(const std::string& out) {
@@ -340,8 +384,25 @@ class Orchestrator {
 
   void give_up(Instance& in, const std::string& error) {
     in.state = State::kFailed;
-    (void)md_.set_task_status(flow_.name(), run_id_, in.task_id, TaskStatus::kFailed);
+    (void)write_md([&] {
+      return md_.set_task_status(flow_.name(), run_id_, in.task_id, TaskStatus::kFailed);
+    });
     fail_run("step '" + in.step + "' failed: " + pathspec(in) + ": " + error);
+  }
+
+  // A metadata write that fails with an I/O error may have met a full disk
+  // (SQLite: "database or disk is full"): the reserve set aside for this is
+  // freed once and the write tried again, so that at least the records saying
+  // what failed get through and the run does not stay "running" forever.
+  template <typename F>
+  Status write_md(F&& write) {
+    Status s = write();
+    if (s.ok() || s.code() != Code::kIoError || reserve_released_ || !o_.release_reserve) return s;
+    reserve_released_ = true;
+    if (!o_.release_reserve()) return s;
+    say("%s/%lld: a metadata write failed (%s): released the disk space reserve",
+        flow_.name().c_str(), (long long)run_id_, s.to_string().c_str());
+    return write();
   }
 
   void fail_run(const std::string& why) {
@@ -405,17 +466,33 @@ class Orchestrator {
   }
 
   int finish(bool ok) {
-    (void)md_.finish_run(flow_.name(), run_id_, ok ? RunStatus::kSucceeded : RunStatus::kFailed);
+    if (!ok && !failing_) {
+      failing_ = true;
+      first_error_ = "the run ended before reaching 'end'";
+    }
+    const RunStatus status = ok ? RunStatus::kSucceeded : RunStatus::kFailed;
+    if (Status s = write_md([&] { return md_.finish_run(flow_.name(), run_id_, status); });
+        !s.ok()) {
+      const std::string why = std::string("cannot record that the run ") +
+                              (ok ? "succeeded" : "failed") + ": " + s.to_string();
+      if (ok) {
+        failing_ = true;
+        first_error_ = why;
+        ok = false;
+      } else {
+        first_error_ += "; " + why;
+      }
+    }
     if (ok) {
       say("%s/%lld: run succeeded (%lld task(s), %lld cloned)", flow_.name().c_str(),
           (long long)run_id_, (long long)last_task_id_, (long long)cloned_);
       return 0;
     }
-    if (!failing_) first_error_ = "the run ended before reaching 'end'";
-    std::fprintf(stderr, "%s/%lld: run failed: %s\n", flow_.name().c_str(), (long long)run_id_,
-                 first_error_.c_str());
-    std::fprintf(stderr, "to resume it after fixing the problem:\n  %s resume --origin-run-id %lld%s\n",
-                 o_.executable.c_str(), (long long)run_id_, o_.resume_hint_args.c_str());
+    tell(stderr, format_line("%s/%lld: run failed: %s", flow_.name().c_str(), (long long)run_id_,
+                             first_error_.c_str()));
+    std::fprintf(stderr, "to resume it after fixing the problem:\n");
+    tell(stderr, format_line("  %s resume --origin-run-id %lld%s", o_.executable.c_str(),
+                             (long long)run_id_, o_.resume_hint_args.c_str()));
     return 1;
   }
 
@@ -439,6 +516,7 @@ class Orchestrator {
   bool failing_ = false;
   bool interrupted_ = false;
   bool end_done_ = false;
+  bool reserve_released_ = false;
   std::string first_error_;
 };
 

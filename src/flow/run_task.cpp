@@ -3,12 +3,15 @@
 
 #include "flow/runner.h"
 #include "flow/task_context.h"
+#include "trellis/core/format.h"
 
 namespace trellis {
 namespace {
 
+// One line, whatever the message holds: the orchestrator reports the last line
+// of a failed task's output as the reason.
 int fail(const std::string& pathspec, const std::string& message) {
-  std::fprintf(stderr, "error: %s: %s\n", pathspec.c_str(), message.c_str());
+  std::fprintf(stderr, "%s\n", escape_for_log("error: " + pathspec + ": " + message).c_str());
   return 1;
 }
 
@@ -87,8 +90,10 @@ int run_task(Flow& flow, const GraphInfo& graph, const StepCommand& cmd, Content
     if (cmd.caught_error) {
       const Json err = {{"error", *cmd.caught_error}, {"attempts", cmd.attempt}};
       t.put(Key<Json>{spec->catch_key}, err);
-      std::fprintf(stderr, "%s: failure caught in artifact '%s': %s\n", pathspec.c_str(),
-                   spec->catch_key.c_str(), cmd.caught_error->c_str());
+      std::fprintf(stderr, "%s\n",
+                   escape_for_log(pathspec + ": failure caught in artifact '" + spec->catch_key +
+                                  "': " + *cmd.caught_error)
+                       .c_str());
     } else if (spec->body) {
       spec->body(t);
     }

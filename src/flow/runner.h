@@ -2,6 +2,7 @@
 // orchestrating a whole run (`run`, `resume`).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +38,9 @@ struct OrchestratorOptions {
   Json code = Json::object();
   int64_t origin_run_id = 0;             // resume: the run to clone from
   std::string resume_step;               // resume: rerun from this step (empty: from failures)
+  // Frees disk space set aside for the records of a failure (a full disk);
+  // true when it freed some. Empty: there is no reserve.
+  std::function<bool()> release_reserve;
 };
 
 // Creates a run and drives it to the end; returns 0 on success, 1 on failure.

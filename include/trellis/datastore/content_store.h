@@ -26,7 +26,9 @@ class ContentStore {
   explicit ContentStore(Storage& storage) : storage_(storage) {}
 
   // Stores the concatenation of `parts` (no whole copy is made when it is not
-  // compressed). zstd only when a sample shows it saves at least 10%.
+  // compressed). zstd only when a sample shows it saves at least 10%. When the
+  // blob exists it is read back and re-hashed; a corrupt one (torn write, bit
+  // rot) is replaced by the new bytes, a sound one is kept (`stored` 0).
   Result<BlobInfo> put(const std::vector<std::string_view>& parts);
   Result<BlobInfo> put(std::string_view bytes) { return put(std::vector<std::string_view>{bytes}); }
 
@@ -34,6 +36,9 @@ class ContentStore {
   // when the stored bytes do not hash to `digest` or cannot be decoded.
   Result<std::string> get(std::string_view digest);
   Result<bool> contains(std::string_view digest);
+  // OK when the blob is there and its bytes hash to `digest`; kNotFound,
+  // kCorrupt naming the key, or the storage's error otherwise. Reads it whole.
+  Status verify(std::string_view digest);
 
   static std::string object_key(std::string_view digest);  // "objects/3f/3fa94c..."
   Storage& storage() { return storage_; }
