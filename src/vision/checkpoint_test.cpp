@@ -4,7 +4,10 @@
 #include "trellis/vision/checkpoint.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "trellis/vision/detector.h"
@@ -171,6 +174,21 @@ TEST(Safetensors, HeaderNumbersMustBeNonNegativeIntegersAndNamesNonEmpty) {
     auto st = decode_safetensors(safetensors_with_header(header));
     ASSERT_FALSE(st.ok()) << header << " was accepted";
   }
+}
+
+// A symlink planted where the old writer put its temp file (<path>.tmp) made saving a checkpoint
+// overwrite the link's target.
+TEST(Safetensors, WritingNeverFollowsASymlinkPlantedAtATempName) {
+  const std::string dir = ::testing::TempDir() + "trellis-symlink-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  const std::string victim = dir + "/victim", path = dir + "/model.safetensors";
+  { std::ofstream(victim) << "precious"; }
+  std::filesystem::create_symlink(victim, path + ".tmp");
+  ASSERT_TRUE(write_file_atomic(path, "checkpoint bytes").ok());
+  std::ifstream in(victim);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "precious");
+  EXPECT_FALSE(std::filesystem::is_symlink(path));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

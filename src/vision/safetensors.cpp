@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "trellis/core/fs.h"
+
 namespace trellis::vision {
 namespace {
 
@@ -74,8 +76,8 @@ Result<std::string> encode_safetensors(const SafeTensors& st) {
       return invalid_argument("safetensors: " + name + ": " + std::to_string(t.data.size()) +
                               " bytes for " + std::to_string(expected) + " expected");
     }
-    header[name] = {{"dtype", t.dtype}, {"shape", t.shape},
-                    {"data_offsets", {offset, offset + expected}}};
+    header[name] = {
+        {"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {offset, offset + expected}}};
     offset += expected;
   }
   if (!st.metadata.empty()) header["__metadata__"] = st.metadata;
@@ -150,18 +152,9 @@ Result<SafeTensors> decode_safetensors(std::string_view bytes) {
 }
 
 Status write_file_atomic(const std::string& path, std::string_view bytes) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return io_error(tmp + ": cannot open for writing");
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) return io_error(tmp + ": write failed");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return io_error(path + ": rename failed: " + ec.message());
-  return {};
+  // The engine's writer: an unpredictable temp name opened O_EXCL|O_NOFOLLOW, so a symlink
+  // planted beside a checkpoint is never written through (issue 10, item 7).
+  return trellis::atomic_write_file(path, bytes);
 }
 
 Result<std::string> read_file_bytes(const std::string& path) {
