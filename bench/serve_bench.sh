@@ -11,6 +11,7 @@
 # torch + torchvision + PIL (scripts/install-deps.sh --bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/serve_lib.sh
 duration=30 concurrency="1 8 32" threads=2 workers=1 model="" image=""
 extra=()
 while (($#)); do
@@ -39,25 +40,11 @@ if [[ -z "$image" ]]; then
 from PIL import Image
 Image.open('data/plantdoc-mini/images/test/00007.jpg').convert('RGB').resize((416, 416)).save('$image', quality=90)"
 fi
-cat > "$work/post.lua" <<LUA
-local f = io.open("$(realpath "$image")", "rb")
-wrk.method = "POST"
-wrk.body = f:read("*all")
-f:close()
-wrk.headers["Content-Type"] = "image/jpeg"
-LUA
+write_post_lua "$image" "$work/post.lua"
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
-wait_ready() {
-  for _ in $(seq 1 600); do
-    curl -sf "http://127.0.0.1:$1/ping" >/dev/null && return 0
-    sleep 0.2
-  done
-  echo "server on port $1 did not become ready" >&2
-  exit 1
-}
 port_c=18480 port_py=18481
 build/bin/trellis-serve "$model" --port $port_c --workers "$workers" \
   --threads "$((threads / workers > 0 ? threads / workers : 1))" --log-level warn \

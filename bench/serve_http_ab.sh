@@ -9,6 +9,7 @@
 #                          [--model M.safetensors --image I.jpg]  (e.g. serve_bench.sh's R50 at 416)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/serve_lib.sh
 a_bin=$(realpath "$1") b_bin=$(realpath "$2")
 shift 2
 duration=15 rounds=3 concurrency=32 model="" image=""
@@ -30,13 +31,7 @@ if [[ -z $model ]]; then
     --train-images 2 --threads 2 --images "$work" >/dev/null
 fi
 [[ -n $image ]] || image=$work/sample.jpg
-cat >"$work/post.lua" <<LUA
-local f = io.open("$(realpath "$image")", "rb")
-wrk.method = "POST"
-wrk.body = f:read("*all")
-f:close()
-wrk.headers["Content-Type"] = "image/jpeg"
-LUA
+write_post_lua "$image" "$work/post.lua"
 
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true' EXIT
@@ -47,12 +42,8 @@ pids+=($pid_a)
 "$b_bin" "$model" --port $port_b --log-level warn >"$work/b.log" 2>&1 &
 pid_b=$!
 pids+=($pid_b)
-for port in $port_a $port_b; do
-  for _ in $(seq 1 600); do
-    curl -sf "http://127.0.0.1:$port/ping" >/dev/null && break
-    sleep 0.2
-  done
-done
+wait_ready $port_a
+wait_ready $port_b
 
 # CPU seconds (user + system) the process has used: robust to a shared machine, unlike req/s.
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }

@@ -11,6 +11,7 @@
 # Needs: build/bin/trellis-serve, build/bin/trellis-serve-fixture, wrk, /usr/bin/python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/serve_lib.sh
 duration=600 connections=32 size=128 backbone=resnet18
 extra=()
 while (($#)); do
@@ -33,24 +34,14 @@ for seed in 1 2; do
 done
 cp "$work/model1.safetensors" "$work/served.safetensors"
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/token"
-image=$(realpath data/plantdoc-mini/images/test/00001.jpg)
-cat >"$work/post.lua" <<LUA
-local f = io.open("$image", "rb")
-wrk.method = "POST"
-wrk.body = f:read("*all")
-f:close()
-wrk.headers["Content-Type"] = "image/jpeg"
-LUA
+write_post_lua data/plantdoc-mini/images/test/00001.jpg "$work/post.lua"
 
 port=18490
 build/bin/trellis-serve "$work/served.safetensors" --port $port --admin-token-file "$work/token" \
   --log-level warn "${extra[@]}" >"$work/server.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait 2>/dev/null || true' EXIT
-for _ in $(seq 1 600); do
-  curl -sf "http://127.0.0.1:$port/ping" >/dev/null && break
-  sleep 0.2
-done
+wait_ready $port
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 wrk -t2 -c"$connections" -d"${duration}s" --timeout 30s --latency -s "$work/post.lua" \
