@@ -327,6 +327,8 @@ struct HttpFront::Impl {
     bool reading = false;     // some bytes of a request have arrived
     bool head_done = false;   // ... and all of its head
     bool continued = false;   // "100 Continue" sent for the current request
+    bool lingering = false;   // answered with an error; reading and dropping what still comes
+    Clock::time_point linger_until;
     Clock::time_point request_started, last_read, idle_since;
     std::string remote_ip;
     int remote_port = 0;
@@ -383,10 +385,30 @@ struct HttpFront::Impl {
     open = conns.size();
   }
 
+  // Answers and closes "lingering": a client still sending its body (a 413 refused from the
+  // head, say) would otherwise get a reset instead of the answer - closing a socket with unread
+  // data sends RST - so the rest of its bytes are read and dropped for up to 2 s first.
   void reject(Conn* c, int status, std::string_view message) {
     send_now(c->fd, error_response(status, message));
     if (on_reject) on_reject(status);
-    close_conn(c);
+    ::shutdown(c->fd, SHUT_WR);
+    c->lingering = true;
+    c->linger_until = Clock::now() + std::chrono::seconds(2);
+    c->in.clear();
+    c->in.shrink_to_fit();
+    charge(*c, 0);
+  }
+
+  void drain(Conn* c) {
+    char buf[64 << 10];
+    while (true) {
+      const ssize_t n = ::recv(c->fd, buf, sizeof buf, 0);
+      if (n > 0) continue;
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+      close_conn(c);  // EOF or error: the client has read the answer or gone
+      return;
+    }
   }
 
   void watch(Conn* c) {
@@ -568,7 +590,10 @@ struct HttpFront::Impl {
       if (!c->in.empty()) {
         c->reading = true;
         c->request_started = c->last_read = Clock::now();
-        if (!advance(c)) continue;
+        if (!advance(c)) {
+          if (c->lingering) watch(c);  // refused: read and drop the rest before closing
+          continue;
+        }
       }
       watch(c);
     }
@@ -579,6 +604,10 @@ struct HttpFront::Impl {
     std::vector<std::pair<Conn*, int>> expired;  // 0: close quietly; else the status to send
     for (auto& [fd, c] : conns) {
       if (c->dispatched) continue;
+      if (c->lingering) {
+        if (now > c->linger_until) expired.emplace_back(c.get(), 0);
+        continue;
+      }
       if (!c->reading) {
         if (now - c->idle_since > options.idle_timeout) expired.emplace_back(c.get(), 0);
         continue;
@@ -637,6 +666,10 @@ struct HttpFront::Impl {
         }
         auto it = conns.find(fd);
         if (it == conns.end() || it->second->dispatched) continue;
+        if (it->second->lingering) {
+          drain(it->second.get());
+          continue;
+        }
         on_readable(it->second.get());
       }
       collect_done();

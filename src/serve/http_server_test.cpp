@@ -367,6 +367,26 @@ TEST(HttpServer, OversizedAndStalledRequestsGetAnswersNotHangs) {
   std::string r = exchange(s.port(), "POST /invocations HTTP/1.1\r\nContent-Length: 5000\r\n\r\n");
   EXPECT_EQ(status_of(r), 413) << "refused from the head, before the body: " << r;
   EXPECT_LT(Clock::now() - started, 1s);
+  // A client that sends the whole oversized body anyway still reads its 413, not a reset.
+  for (int i = 0; i < 5; ++i) {
+    const int fd = connect_to(s.port());
+    const std::string big =
+        "POST /invocations HTTP/1.1\r\nContent-Type: image/jpeg\r\n"
+        "Content-Length: 2000000\r\n\r\n" +
+        std::string(2000000, 'x');
+    size_t sent = 0;
+    while (sent < big.size()) {
+      const ssize_t n = ::send(fd, big.data() + sent, big.size() - sent, MSG_NOSIGNAL);
+      ASSERT_GT(n, 0) << "the server reset the connection after " << sent << " bytes";
+      sent += static_cast<size_t>(n);
+    }
+    std::string got;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) got.append(buf, static_cast<size_t>(n));
+    ::close(fd);
+    EXPECT_EQ(status_of(got), 413) << got;
+  }
   started = Clock::now();
   r = exchange(s.port(), "POST /invocations HTTP/1.1\r\nContent-Length: 100\r\n\r\nab");
   EXPECT_EQ(status_of(r), 408) << r;
