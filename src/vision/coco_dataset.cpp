@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -148,6 +149,12 @@ Result<Dataset> parse_coco(const std::string& text, const std::string& source) {
     ann.category_id = static_cast<int>(*cat);
     ann.box = {static_cast<float>(b[0]), static_cast<float>(b[1]), static_cast<float>(b[0] + b[2]),
                static_cast<float>(b[1] + b[3])};
+    if (!std::isfinite(ann.box.x1) || !std::isfinite(ann.box.y1) || !std::isfinite(ann.box.x2) ||
+        !std::isfinite(ann.box.y2)) {
+      return invalid_argument(
+          fmt::format("{}: \"bbox\" [{}, {}, {}, {}] is beyond the range of a box", where, b[0],
+                      b[1], b[2], b[3]));
+    }
     if (auto ar = a.find("area"); ar != a.end() && ar->is_number())
       ann.area = static_cast<float>(ar->get<double>());
     if (auto c = a.find("iscrowd"); c != a.end())

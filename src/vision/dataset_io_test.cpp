@@ -103,6 +103,12 @@ TEST(CocoReader, EachBrokenInputGetsItsError) {
        "categories[0]: \"id\" 4294967297 is out of range"},
       {R"({"images":[{"id":1}],"categories":[],"annotations":[{"id":1,"image_id":1,"category_id":-4294967295,"bbox":[0,0,1,1]}]})",
        "annotations[0]: \"category_id\" -4294967295 is out of range"},
+      // Found by the coco_reader fuzzer: a height of 3e117 became an infinite box edge, which
+      // the writer cannot write back (JSON has no infinity).
+      {R"({"images":[{"id":1}],"categories":[],"annotations":[{"id":1,"image_id":1,"category_id":1,"bbox":[10,10,20,3e117]}]})",
+       "annotations[0]: \"bbox\" [10, 10, 20, 3e+117] is beyond the range of a box"},
+      {R"({"images":[{"id":1}],"categories":[],"annotations":[{"id":1,"image_id":1,"category_id":1,"bbox":[3e38,0,3e38,1]}]})",
+       "is beyond the range of a box"},
   };
   for (const Case& c : cases) {
     auto r = parse_coco(c.json, "bad.json");
