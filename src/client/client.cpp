@@ -4,63 +4,8 @@
 #include <filesystem>
 
 namespace trellis {
-namespace {
-
-bool is_number(std::string_view s) {
-  if (s.empty() || s.size() > 18) return false;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 std::string pathspec_of(const TaskRecord& t) {
-  return t.flow + "/" + std::to_string(t.run_id) + "/" + t.step + "/" + std::to_string(t.task_id);
-}
-
-Result<Pathspec> Pathspec::parse(std::string_view text) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find('/', start);
-    if (end == std::string_view::npos) end = text.size();
-    parts.emplace_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  if (!parts.empty() && parts.back().empty() && parts.size() > 1) parts.pop_back();
-  for (const auto& p : parts) {
-    if (p.empty()) return invalid_argument("bad pathspec '" + std::string(text) + "' (empty part)");
-  }
-  if (parts.size() > 5) {
-    return invalid_argument("bad pathspec '" + std::string(text) +
-                            "' (expected Flow[/run[/step[/task[/artifact]]]])");
-  }
-  Pathspec p;
-  p.flow = parts[0];
-  if (parts.size() > 1) {
-    p.run = parts[1];
-    if (!is_number(p.run) && p.run != "latest") {
-      return invalid_argument("bad pathspec '" + std::string(text) + "': run '" + p.run +
-                              "' is not a number or 'latest'");
-    }
-  }
-  if (parts.size() > 2) p.step = parts[2];
-  if (parts.size() == 4) {
-    // Flow/run/step/task or Flow/run/step/artifact (a step that ran once).
-    if (is_number(parts[3])) p.task = parts[3];
-    else p.artifact = parts[3];
-  }
-  if (parts.size() == 5) {
-    if (!is_number(parts[3])) {
-      return invalid_argument("bad pathspec '" + std::string(text) + "': task '" + parts[3] +
-                              "' is not a number");
-    }
-    p.task = parts[3];
-    p.artifact = parts[4];
-  }
-  return p;
+  return task_pathspec(t.flow, t.run_id, t.step, t.task_id);
 }
 
 Result<std::unique_ptr<Client>> Client::open(const ClientOptions& options) {
@@ -158,7 +103,7 @@ Result<std::vector<TaskRecord>> Client::tasks(const RunRecord& run, const std::s
   if (out.empty()) {
     std::string known;
     for (const auto& s : steps) known += (known.empty() ? "" : ", ") + s;
-    return not_found("run " + run.flow + "/" + std::to_string(run.run_id) + " has no step '" +
+    return not_found("run " + Pathspec::of_run(run.flow, run.run_id).str() + " has no step '" +
                      step + "'" + (known.empty() ? "" : " (steps that ran: " + known + ")"));
   }
   return out;
@@ -168,7 +113,7 @@ Result<TaskRecord> Client::task(const RunRecord& run, const std::string& step) {
   Result<std::vector<TaskRecord>> ts = tasks(run, step);
   if (!ts.ok()) return ts.status();
   if (ts->size() > 1) {
-    return invalid_argument("step " + run.flow + "/" + std::to_string(run.run_id) + "/" + step +
+    return invalid_argument("step " + Pathspec::of_run(run.flow, run.run_id).str() + "/" + step +
                             " ran " + std::to_string(ts->size()) +
                             " tasks; name one (e.g. " + pathspec_of(ts->front()) + ")");
   }
@@ -237,7 +182,7 @@ Result<std::vector<MediaRecord>> Client::media(const TaskRecord& task) {
 
 Result<RunRecord> Client::resolve_run(const Pathspec& p) {
   if (p.run.empty() || p.run == "latest") return latest_run(p.flow);
-  return run(p.flow, std::stoll(p.run));
+  return run(p.flow, p.run_id());
 }
 
 Result<TaskRecord> Client::resolve_task(const Pathspec& p) {
@@ -245,9 +190,9 @@ Result<TaskRecord> Client::resolve_task(const Pathspec& p) {
   if (!r.ok()) return r.status();
   if (p.step.empty()) return invalid_argument("pathspec names no step");
   if (p.task.empty()) return task(*r, p.step);
-  Result<TaskRecord> t = task(*r, std::stoll(p.task));
+  Result<TaskRecord> t = task(*r, p.task_id());
   if (t.ok() && t->step != p.step) {
-    return not_found("task " + p.task + " of " + p.flow + "/" + std::to_string(r->run_id) +
+    return not_found("task " + p.task + " of " + Pathspec::of_run(p.flow, r->run_id).str() +
                      " belongs to step '" + t->step + "', not '" + p.step + "'");
   }
   return t;

@@ -6,23 +6,6 @@
 namespace trellis {
 namespace {
 
-TEST(Pathspec, ParsesEveryDepth) {
-  auto p = Pathspec::parse("Flow/7/train/3/model");
-  ASSERT_TRUE(p.ok());
-  EXPECT_EQ(p->flow, "Flow");
-  EXPECT_EQ(p->run, "7");
-  EXPECT_EQ(p->step, "train");
-  EXPECT_EQ(p->task, "3");
-  EXPECT_EQ(p->artifact, "model");
-  auto q = Pathspec::parse("Flow/latest/train/model");
-  ASSERT_TRUE(q.ok());
-  EXPECT_EQ(q->task, "");
-  EXPECT_EQ(q->artifact, "model");
-  EXPECT_FALSE(Pathspec::parse("Flow/x").ok());
-  EXPECT_FALSE(Pathspec::parse("Flow//train").ok());
-  EXPECT_FALSE(Pathspec::parse("a/1/b/c/d").ok());
-}
-
 TEST(Client, ReadsWhatWasRecorded) {
   test::TempDir dir;
   auto md = open_metadata("sqlite://" + dir.file("metadata.db"));

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "trellis/core/pathspec.h"
 #include "trellis/datastore/content_store.h"
 #include "trellis/flow/task.h"
 #include "trellis/metadata/metadata_store.h"
@@ -40,9 +41,7 @@ class TaskContext {
   mutable Json item;                                 // foreach item, parsed on first use
   mutable bool item_loaded = false;
 
-  std::string pathspec() const {
-    return flow + "/" + std::to_string(run_id) + "/" + step + "/" + std::to_string(task_id);
-  }
+  std::string pathspec() const { return task_pathspec(flow, run_id, step, task_id); }
   // The artifact index this task finishes with: inherited + own.
   std::vector<ArtifactRecord> final_artifacts() const;
   void flush_metrics();

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "trellis/core/pathspec.h"
 #include "trellis/datastore/content_store.h"
 #include "trellis/flow/codec.h"
 #include "trellis/metadata/metadata_store.h"
@@ -20,16 +21,6 @@ namespace trellis {
 struct ClientOptions {
   std::string root;          // empty: $TRELLIS_ROOT, else ./.trellis
   std::string metadata_url;  // empty: $TRELLIS_METADATA, else sqlite://<root>/metadata.db
-};
-
-// A parsed pathspec: Flow[/run[/step[/task[/artifact]]]]; run may be "latest".
-struct Pathspec {
-  std::string flow;
-  std::string run;       // "" | "7" | "latest"
-  std::string step;
-  std::string task;      // "" | "3"
-  std::string artifact;
-  static Result<Pathspec> parse(std::string_view text);
 };
 
 // Not thread-safe (one metadata connection).
