@@ -9,38 +9,22 @@ std::string pathspec_of(const TaskRecord& t) {
 }
 
 Result<std::unique_ptr<Client>> Client::open(const ClientOptions& options) {
+  Result<StoreSettings> settings = resolve_stores(options);
+  if (!settings.ok()) return settings.status();
+  Result<Stores> stores = open_stores(*settings, OpenMode::kExisting);
+  if (!stores.ok()) return stores.status();
   auto c = std::unique_ptr<Client>(new Client());
-  std::string root = options.root;
-  if (root.empty()) {
-    const char* env = std::getenv("TRELLIS_ROOT");
-    root = env && *env ? env : ".trellis";
-  }
-  std::error_code ec;
-  c->root_ = std::filesystem::absolute(root, ec).lexically_normal().string();
-  std::string md_url = options.metadata_url;
-  if (md_url.empty()) {
-    const char* env = std::getenv("TRELLIS_METADATA");
-    md_url = env && *env ? env : "sqlite://" + c->root_ + "/metadata.db";
-    if (!(env && *env) && !std::filesystem::exists(c->root_ + "/metadata.db")) {
-      return not_found("no trellis data in " + c->root_ +
-                       " (run a flow first, or point --root / TRELLIS_ROOT at it)");
-    }
-  }
-  c->storage_ = make_local_storage(c->root_);
-  c->cas_ = std::make_unique<ContentStore>(*c->storage_);
-  Result<std::unique_ptr<MetadataStore>> md = open_metadata(md_url);
-  if (!md.ok()) return md.status();
-  c->md_ = std::move(md).value();
+  c->stores_ = std::move(stores).value();
   return c;
 }
 
-Result<std::vector<std::string>> Client::flows() { return md_->list_flows(); }
+Result<std::vector<std::string>> Client::flows() { return stores_.md->list_flows(); }
 
 Result<std::vector<RunRecord>> Client::runs(const std::string& flow, const std::string& tag) {
-  Result<std::vector<RunRecord>> all = md_->list_runs(flow);
+  Result<std::vector<RunRecord>> all = stores_.md->list_runs(flow);
   if (!all.ok()) return all.status();
   if (all->empty()) {
-    Result<std::vector<std::string>> names = md_->list_flows();
+    Result<std::vector<std::string>> names = stores_.md->list_flows();
     std::string known;
     if (names.ok()) {
       for (const auto& n : *names) known += (known.empty() ? "" : ", ") + n;
@@ -62,7 +46,7 @@ Result<std::vector<RunRecord>> Client::runs(const std::string& flow, const std::
 }
 
 Result<RunRecord> Client::run(const std::string& flow, int64_t run_id) {
-  Result<RunRecord> r = md_->get_run(flow, run_id);
+  Result<RunRecord> r = stores_.md->get_run(flow, run_id);
   if (!r.ok() && r.status().code() == Code::kNotFound) {
     Result<std::vector<RunRecord>> all = runs(flow);
     if (!all.ok()) return all.status();
@@ -88,7 +72,7 @@ Result<RunRecord> Client::latest_successful_run(const std::string& flow) {
 }
 
 Result<std::vector<TaskRecord>> Client::tasks(const RunRecord& run) {
-  return md_->list_tasks(run.flow, run.run_id);
+  return stores_.md->list_tasks(run.flow, run.run_id);
 }
 
 Result<std::vector<TaskRecord>> Client::tasks(const RunRecord& run, const std::string& step) {
@@ -121,36 +105,27 @@ Result<TaskRecord> Client::task(const RunRecord& run, const std::string& step) {
 }
 
 Result<TaskRecord> Client::task(const RunRecord& run, int64_t task_id) {
-  return md_->get_task(run.flow, run.run_id, task_id);
+  return stores_.md->get_task(run.flow, run.run_id, task_id);
 }
 
 Result<std::vector<ArtifactRecord>> Client::artifacts(const TaskRecord& task) {
-  return md_->list_artifacts(task.flow, task.run_id, task.task_id);
+  return stores_.md->list_artifacts(task.flow, task.run_id, task.task_id);
 }
 
 Result<ArtifactRecord> Client::artifact(const TaskRecord& task, const std::string& name) {
-  Result<std::vector<ArtifactRecord>> arts = artifacts(task);
-  if (!arts.ok()) return arts.status();
-  std::string known;
-  for (auto& a : *arts) {
-    if (a.name == name) return a;
-    known += (known.empty() ? "" : ", ") + a.name;
-  }
-  std::string why = task.status == TaskStatus::kDone ? "" : " (the task is not done)";
-  return not_found(pathspec_of(task) + " has no artifact '" + name + "'" + why +
-                   (known.empty() ? "" : "; it has: " + known));
+  return stores_.tasks->find(Pathspec::of_task(task.flow, task.run_id, task.step, task.task_id), name);
 }
 
-Result<std::string> Client::artifact_bytes(const TaskRecord& task, const std::string& name) {
-  Result<ArtifactRecord> a = artifact(task, name);
+Result<std::string> Client::artifact_bytes(const TaskRecord& task, const std::string& name,
+                                           const CodecWant& want) {
+  const Pathspec at = Pathspec::of_task(task.flow, task.run_id, task.step, task.task_id);
+  Result<ArtifactRecord> a = stores_.tasks->find(at, name);
   if (!a.ok()) return a.status();
-  Result<std::string> bytes = cas_->get(a->digest);
-  if (!bytes.ok()) return bytes.status().with_context(pathspec_of(task) + "/" + name);
-  return bytes;
+  return stores_.tasks->load(*a, at, want);
 }
 
 Result<std::vector<AttemptRecord>> Client::attempts(const TaskRecord& task) {
-  return md_->list_attempts(task.flow, task.run_id, task.task_id);
+  return stores_.md->list_attempts(task.flow, task.run_id, task.task_id);
 }
 
 Result<std::string> Client::logs(const TaskRecord& task, int attempt) {
@@ -169,15 +144,15 @@ Result<std::string> Client::logs(const TaskRecord& task, int attempt) {
     }
   }
   if (chosen->log_digest.empty()) return std::string();
-  return cas_->get(chosen->log_digest);
+  return stores_.cas->get(chosen->log_digest);
 }
 
 Result<std::vector<MetricPoint>> Client::metrics(const TaskRecord& task) {
-  return md_->list_metrics(task.flow, task.run_id, task.task_id);
+  return stores_.md->list_metrics(task.flow, task.run_id, task.task_id);
 }
 
 Result<std::vector<MediaRecord>> Client::media(const TaskRecord& task) {
-  return md_->list_media(task.flow, task.run_id, task.task_id);
+  return stores_.md->list_media(task.flow, task.run_id, task.task_id);
 }
 
 Result<RunRecord> Client::resolve_run(const Pathspec& p) {

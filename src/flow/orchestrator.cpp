@@ -283,9 +283,7 @@ class Orchestrator {
     }
     job.env = s.env;
     job.env["TRELLIS_PATHSPEC"] = job.id;
-    // Steps that read other runs (a report, a model registry) find the store.
-    job.env["TRELLIS_ROOT"] = o_.root;
-    job.env["TRELLIS_METADATA"] = o_.metadata_url;
+    for (const auto& [k, v] : o_.store_env) job.env[k] = v;
     job.timeout = in.catching ? std::chrono::milliseconds(0) : s.timeout;
     job.resources = s.resources;
     if (Status st = ex_.submit(job); !st.ok()) {

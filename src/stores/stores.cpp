@@ -196,6 +196,15 @@ Result<StoreSettings> resolve_stores(const StoreFlags& flags) {
   const char* env_root = env_value("TRELLIS_ROOT");
   const char* env_ds = env_value("TRELLIS_DATASTORE");
   const char* env_md = env_value("TRELLIS_METADATA");
+  // A root is a local folder; a URL there would become a folder named "s3:".
+  for (const auto& [root, name] : {std::pair<std::string, const char*>{flags.root, "--root"},
+                                   {env_root ? env_root : "", "$TRELLIS_ROOT"}}) {
+    if (const std::string scheme = scheme_of(root); !scheme.empty()) {
+      return invalid_argument(std::string(name) + " '" + redact_url(root) +
+                              "' is a URL, not a local folder: give it as --datastore URL "
+                              "(or $TRELLIS_DATASTORE) with --metadata URL");
+    }
+  }
   const std::string from_config = "config " + out.config_path;
   // Datastore.
   std::string root_dir;  // a local folder given as a root: metadata defaults inside it

@@ -77,6 +77,7 @@ TEST_F(StoresTest, UnusableUrlsAreErrorsNamingThemAndTheirSource) {
            {{.metadata = "runs.txt"}, "runs.txt"},
            {{.root = "a", .datastore = "b"}, "not both"},
            {{.datastore = "s3://bucket/p"}, "cannot default to a SQLite"},
+           {{.root = "s3://bucket/p"}, "is a URL, not a local folder"},
        }) {
     auto s = resolve_stores(c.flags);
     ASSERT_FALSE(s.ok()) << c.needle;
@@ -162,12 +163,12 @@ class TaskDatastoreTest : public ::testing::Test {
 
 TEST_F(TaskDatastoreTest, SavesManyAndReadsOneByNameWithItsCodecChecked) {
   const std::string a = "[1,2,3]", b(100000, 'x');
-  auto recs = ds_->save_batch({{"nums", {a}, "json", "vector<int64>"}, {"blob", {b}, "bytes", "bytes"}});
+  const Pathspec task = Pathspec::of_task("F", run_, "start", 1);
+  auto recs = ds_->save_batch({{"nums", {a}, "json", "vector<int64>"}, {"blob", {b}, "bytes", "bytes"}}, task);
   ASSERT_TRUE(recs.ok()) << recs.status().to_string();
   ASSERT_EQ(recs->size(), 2u);
   EXPECT_EQ((*recs)[1].size, b.size());
   ASSERT_TRUE(md_->finish_task("F", run_, 1, *recs, -1).ok());
-  const Pathspec task = Pathspec::of_task("F", run_, "start", 1);
   EXPECT_EQ(*ds_->load(task.with_artifact("nums"), {"json", "vector<int64>"}), a);
   EXPECT_EQ(*ds_->load(task.with_artifact("nums")), a);  // bytes read anything
   auto wrong = ds_->load(task.with_artifact("nums"), {"npy", "ndarray"});
@@ -190,7 +191,8 @@ TEST_F(TaskDatastoreTest, SavesManyAndReadsOneByNameWithItsCodecChecked) {
 }
 
 TEST_F(TaskDatastoreTest, ACorruptBlobIsAnErrorNamingTheArtifact) {
-  auto recs = ds_->save_batch({{"x", {std::string_view("hello")}, "bytes", "bytes"}});
+  auto recs = ds_->save_batch({{"x", {std::string_view("hello")}, "bytes", "bytes"}},
+                              Pathspec::of_task("F", run_, "start", 1));
   ASSERT_TRUE(recs.ok());
   ASSERT_TRUE(md_->finish_task("F", run_, 1, *recs, -1).ok());
   const std::string key = ContentStore::object_key((*recs)[0].digest);

@@ -59,7 +59,7 @@ std::vector<Result<std::string>> TaskDatastore::load_batch(const std::vector<Art
 }
 
 Result<std::vector<ArtifactRecord>> TaskDatastore::save_batch(
-    const std::vector<EncodedArtifact>& values) {
+    const std::vector<EncodedArtifact>& values, const Pathspec& task) {
   std::vector<std::vector<std::string_view>> blobs;
   blobs.reserve(values.size());
   for (const auto& v : values) blobs.push_back(v.parts);
@@ -69,7 +69,8 @@ Result<std::vector<ArtifactRecord>> TaskDatastore::save_batch(
   out.reserve(values.size());
   for (size_t i = 0; i < values.size(); ++i) {
     if (!infos[i].ok()) {
-      return infos[i].status().with_context("storing artifact '" + values[i].name + "'");
+      return infos[i].status().with_context("storing artifact '" + values[i].name + "' of " +
+                                            task.str());
     }
     out.push_back({values[i].name, infos[i]->digest, values[i].codec, values[i].type, infos[i]->size});
   }

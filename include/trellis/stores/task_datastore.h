@@ -48,8 +48,10 @@ class TaskDatastore {
   // Blobs of many records at once, in order (one batch read).
   std::vector<Result<std::string>> load_batch(const std::vector<ArtifactRecord>& recs,
                                               const Pathspec& task);
-  // Stores many values at once; the records to put in an index, in order.
-  Result<std::vector<ArtifactRecord>> save_batch(const std::vector<EncodedArtifact>& values);
+  // Stores many values of `task` at once; the records to put in its index, in
+  // order. A failure names the first artifact that could not be stored.
+  Result<std::vector<ArtifactRecord>> save_batch(const std::vector<EncodedArtifact>& values,
+                                                 const Pathspec& task);
 
   MetadataStore& metadata() { return md_; }
   ContentStore& content() { return cas_; }
