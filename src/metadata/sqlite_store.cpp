@@ -196,6 +196,8 @@ class SqliteStore final : public MetadataStore {
     int rc = next.step();
     if (rc != SQLITE_ROW) return rollback(next.error(rc));
     const int64_t id = next.i64(0);
+    rc = next.step();  // finishes the statement, which COMMIT needs
+    if (rc != SQLITE_DONE) return rollback(next.error(rc));
     Stmt ins(db_,
              "INSERT INTO runs(flow, run_id, status, created_ms, params, code, origin_run_id, "
              "host, orchestrator_pid) VALUES(?,?,?,?,?,?,?,?,?)");
