@@ -242,6 +242,20 @@ TEST_P(MetadataContract, MetricsKeepEveryPointAndExactValues) {
   EXPECT_TRUE(md_->list_metrics("F", r, 2)->empty());
 }
 
+TEST_P(MetadataContract, MetricsMayBeNanOrInfinite) {
+  const double inf = std::numeric_limits<double>::infinity();
+  ASSERT_TRUE(md_->add_metrics("F", 1, 1, {{"loss", 0, std::nan(""), 1}, {"loss", 1, inf, 1},
+                                           {"loss", 2, -inf, 1}, {"loss", 3, -0.0, 1}})
+                  .ok());
+  auto m = md_->list_metrics("F", 1, 1);
+  ASSERT_TRUE(m.ok()) << m.status().to_string();
+  ASSERT_EQ(m->size(), 4u);
+  EXPECT_TRUE(std::isnan((*m)[0].value));
+  EXPECT_EQ((*m)[1].value, inf);
+  EXPECT_EQ((*m)[2].value, -inf);
+  EXPECT_EQ((*m)[3].value, 0.0);
+}
+
 TEST_P(MetadataContract, CheckpointsReplaceByNameAndMediaKeepTheirOrder) {
   const int64_t r = *md_->create_run(run("F"));
   ASSERT_TRUE(md_->save_checkpoint("F", r, 1, {"model", "d1", "bytes", "Weights", 10}).ok());

@@ -13,9 +13,21 @@
 namespace trellis {
 namespace {
 
-std::string trimmed(std::string_view s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.remove_suffix(1);
-  return std::string(s);
+// libpq's messages on one line: "...failed: Connection refused\n\tIs the server running..."
+// becomes "...failed: Connection refused; Is the server running...".
+std::string one_line(std::string_view s) {
+  std::string out;
+  bool gap = false;
+  for (char c : s) {
+    if (c == '\n' || c == '\t' || c == '\r') {
+      gap = true;
+      continue;
+    }
+    if (gap && !out.empty()) out += "; ";
+    gap = false;
+    out += c;
+  }
+  return out;
 }
 
 bool starts_with(std::string_view s, std::string_view prefix) {
@@ -92,11 +104,13 @@ Result<PgRows> PgTx::exec(const std::string& sql, const PgParams& params) {
 
 Result<std::unique_ptr<PgSession>> PgSession::open(std::string_view url,
                                                    PgSessionOptions options) {
-  std::unique_ptr<PgSession> session(
-      new PgSession(std::string(url), url_without_password(url), options));
+  auto session = std::make_unique<PgSession>(url, options);
   TRELLIS_RETURN_IF_ERROR(session->connect());
   return session;
 }
+
+PgSession::PgSession(std::string_view url, PgSessionOptions options)
+    : conninfo_(url), url_(url_without_password(url)), options_(options) {}
 
 PgSession::~PgSession() {
   if (conn_) PQfinish(conn_);
@@ -121,7 +135,7 @@ Status PgSession::connect() {
     PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
     return {};
   }
-  const std::string msg = conn_ ? trimmed(PQerrorMessage(conn_)) : "out of memory";
+  const std::string msg = conn_ ? one_line(PQerrorMessage(conn_)) : "out of memory";
   if (conn_) PQfinish(conn_);
   conn_ = nullptr;
   return unavailable("postgres " + url_ + ": cannot connect: " + msg);
@@ -154,8 +168,8 @@ Result<PgRows> PgSession::run(const std::string& sql, const PgParams& params) {
 Status PgSession::error_from(PGresult* result, std::string_view sql) {
   const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   const std::string sqlstate = state ? state : "";
-  std::string msg = trimmed(result ? PQresultErrorMessage(result) : PQerrorMessage(conn_));
-  if (msg.empty()) msg = trimmed(PQerrorMessage(conn_));
+  std::string msg = one_line(result ? PQresultErrorMessage(result) : PQerrorMessage(conn_));
+  if (msg.empty()) msg = one_line(PQerrorMessage(conn_));
   msg = "postgres " + url_ + ": " + msg;
   // Connection exceptions (08), operator intervention (57P01-57P03: shutdown, crash).
   lost_ = PQstatus(conn_) != CONNECTION_OK || starts_with(sqlstate, "08") ||

@@ -92,6 +92,8 @@ class PgSession {
   // when the server cannot be reached within its connect_timeout (default 5 s).
   static Result<std::unique_ptr<PgSession>> open(std::string_view url,
                                                  PgSessionOptions options = {});
+  // Not connected yet; open() is the way in.
+  PgSession(std::string_view url, PgSessionOptions options);
   ~PgSession();
   PgSession(const PgSession&) = delete;
   PgSession& operator=(const PgSession&) = delete;
@@ -106,9 +108,6 @@ class PgSession {
 
  private:
   friend class PgTx;
-  PgSession(std::string conninfo, std::string url, PgSessionOptions options)
-      : conninfo_(std::move(conninfo)), url_(std::move(url)), options_(options) {}
-
   Status connect();
   Status ensure_connected();
   // Runs one statement; notes a lost connection or a retryable failure in lost_/retryable_.

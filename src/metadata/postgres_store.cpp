@@ -4,6 +4,7 @@
 // Every statement goes through PgSession (pg_session.h), which reconnects and reruns
 // after a dropped connection where that is safe.
 #include <algorithm>
+#include <unordered_map>
 
 #include "metadata/pg_session.h"
 #include "metadata/store_common.h"
@@ -239,11 +240,14 @@ class PostgresStore final : public MetadataStore {
                                     PgParams(flow));
     if (!tags.ok()) return tags.status();
     std::vector<RunRecord> out;
-    for (int i = 0; i < r->size(); ++i) out.push_back(read_run(*r, i));
+    std::unordered_map<int64_t, size_t> index;  // run id -> position in out
+    for (int i = 0; i < r->size(); ++i) {
+      out.push_back(read_run(*r, i));
+      index[out.back().run_id] = out.size() - 1;
+    }
     for (int i = 0; i < tags->size(); ++i) {
-      const int64_t id = tags->i64(i, 0);
-      auto it = std::find_if(out.begin(), out.end(), [&](const RunRecord& x) { return x.run_id == id; });
-      if (it != out.end()) it->tags.push_back(tags->str(i, 1));
+      auto it = index.find(tags->i64(i, 0));
+      if (it != index.end()) out[it->second].tags.push_back(tags->str(i, 1));
     }
     return out;
   }

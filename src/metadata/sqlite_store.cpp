@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <thread>
 
@@ -104,7 +105,10 @@ class Stmt {
     return *this;
   }
   Stmt& bind(int v) { return bind(static_cast<int64_t>(v)); }
+  // SQLite stores a NaN REAL as NULL; it is kept as the text 'NaN' instead (a REAL column
+  // keeps text that is not a number as text), which f64() reads back.
   Stmt& bind(double v) {
+    if (std::isnan(v)) return bind("NaN");
     sqlite3_bind_double(stmt_, ++n_, v);
     return *this;
   }
@@ -123,7 +127,10 @@ class Stmt {
     return io_error(msg);
   }
   int64_t i64(int col) { return sqlite3_column_int64(stmt_, col); }
-  double f64(int col) { return sqlite3_column_double(stmt_, col); }
+  double f64(int col) {
+    if (sqlite3_column_type(stmt_, col) == SQLITE_TEXT) return std::nan("");
+    return sqlite3_column_double(stmt_, col);
+  }
   std::string str(int col) {
     const auto* p = sqlite3_column_text(stmt_, col);
     return p ? std::string(reinterpret_cast<const char*>(p),
