@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 #include <thread>
 
 #include "metadata/store_common.h"
@@ -190,16 +191,16 @@ void PgSession::backoff(int attempt) const {
   std::this_thread::sleep_for(std::min(wait, options_.max_backoff));
 }
 
-Result<PgRows> PgSession::exec(Replay replay, const std::string& sql, const PgParams& params) {
+Status PgSession::with_retries(Replay replay, const std::function<Status(bool&)>& once) {
   for (int attempt = 1;; ++attempt) {
     Status st = ensure_connected();
     if (st.ok()) {
-      Result<PgRows> r = run(sql, params);
-      if (r.ok() || (!lost_ && !retryable_)) return r;
-      st = r.status();
-      if (lost_ && replay == Replay::kBeforeCommit) {
-        return unavailable(st.message() + " (the connection dropped while the statement ran; "
-                                          "it may have taken effect, so it is not rerun)");
+      bool committing = false;
+      st = once(committing);
+      if (st.ok() || (!lost_ && !retryable_)) return st;
+      if (lost_ && committing && replay == Replay::kBeforeCommit) {
+        return unavailable(st.message() + " (the connection dropped while it committed; it may "
+                                          "have taken effect, so it is not rerun)");
       }
     }
     if (attempt >= options_.max_tries) {
@@ -210,37 +211,36 @@ Result<PgRows> PgSession::exec(Replay replay, const std::string& sql, const PgPa
   }
 }
 
+Result<PgRows> PgSession::exec(Replay replay, const std::string& sql, const PgParams& params) {
+  std::optional<PgRows> rows;
+  Status st = with_retries(replay, [&](bool& committing) {
+    committing = true;  // in autocommit mode the statement is its own commit
+    Result<PgRows> r = run(sql, params);
+    if (!r.ok()) return r.status();
+    rows.emplace(std::move(r).value());
+    return Status();
+  });
+  if (!st.ok()) return st;
+  return std::move(*rows);
+}
+
 Status PgSession::transaction(Replay replay, const std::function<Status(PgTx&)>& body) {
-  for (int attempt = 1;; ++attempt) {
-    Status st = ensure_connected();
-    bool committing = false;
+  return with_retries(replay, [&](bool& committing) {
+    TRELLIS_RETURN_IF_ERROR(run("BEGIN", {}));
+    PgTx tx(*this);
+    Status st = body(tx);
     if (st.ok()) {
-      st = run("BEGIN", {}).status();
-      if (st.ok()) {
-        PgTx tx(*this);
-        st = body(tx);
-        if (!st.ok() && !lost_) {
-          const bool retryable = retryable_;
-          (void)run("ROLLBACK", {});
-          retryable_ = retryable;
-          lost_ = false;
-        } else if (st.ok()) {
-          committing = true;
-          st = run("COMMIT", {}).status();
-        }
-      }
-      if (st.ok() || (!lost_ && !retryable_)) return st;
-      if (lost_ && committing && replay == Replay::kBeforeCommit) {
-        return unavailable(st.message() + " (the connection dropped during COMMIT; the "
-                                          "transaction may have committed, so it is not rerun)");
-      }
+      committing = true;
+      return run("COMMIT", {}).status();
     }
-    if (attempt >= options_.max_tries) {
-      return unavailable(st.message() + " (gave up after " + std::to_string(attempt) +
-                         " tries)");
+    if (!lost_) {  // keep what the failed statement said about rerunning
+      const bool retryable = retryable_;
+      (void)run("ROLLBACK", {});
+      retryable_ = retryable;
+      lost_ = false;
     }
-    backoff(attempt);
-  }
+    return st;
+  });
 }
 
 }  // namespace trellis

@@ -113,6 +113,10 @@ class PgSession {
   // Runs one statement; notes a lost connection or a retryable failure in lost_/retryable_.
   Result<PgRows> run(const std::string& sql, const PgParams& params);
   Status error_from(PGresult* result, std::string_view sql);
+  // Calls `once` (after reconnecting when needed) until it succeeds, fails for a reason a
+  // rerun cannot fix, or options_.max_tries are spent. `once` sets its argument when the
+  // failure may have come while committing.
+  Status with_retries(Replay replay, const std::function<Status(bool&)>& once);
   void backoff(int attempt) const;
 
   const std::string conninfo_;  // the URI as given (password included)

@@ -70,22 +70,9 @@ const int kSchemaVersion = static_cast<int>(kMigrations.size());
 // pg_advisory_xact_lock key serializing migrations of one database ("trellis" in ASCII).
 constexpr int64_t kMigrationLock = 0x7472656c6c6973;
 
-// The tables delete_run() empties; `runs` last, so that its row count says whether the run
-// existed.
-constexpr const char* kRunTables[] = {"tags",        "metrics",  "media", "artifacts",
-                                      "checkpoints", "attempts", "tasks", "runs"};
-
 // Rows per multi-row INSERT (PostgreSQL allows 65535 parameters per statement).
 constexpr size_t kRowsPerInsert = 1000;
 
-const std::string kSelectRun =
-    "SELECT flow, run_id, status, created_ms, finished_ms, params, code, origin_run_id, "
-    "host, orchestrator_pid FROM runs";
-const std::string kSelectTask =
-    "SELECT t.flow, t.run_id, t.task_id, t.step, t.status, t.foreach_stack, t.inputs, "
-    "t.foreach_count, t.created_ms, t.started_ms, t.finished_ms, t.cloned_from, t.resumed_from, "
-    "(SELECT COUNT(*) FROM attempts a WHERE a.flow = t.flow AND a.run_id = t.run_id AND "
-    "a.task_id = t.task_id) FROM tasks t";
 const std::string kSelectRunDigests =
     "SELECT d FROM (SELECT digest FROM artifacts WHERE flow = $1 AND run_id = $2 UNION "
     "SELECT digest FROM checkpoints WHERE flow = $1 AND run_id = $2 UNION "
@@ -120,39 +107,13 @@ Status insert_rows(PgTx& tx, const std::string& insert_values, size_t cols, size
   return {};
 }
 
-RunRecord read_run(const PgRows& r, int i) {
-  RunRecord run;
-  run.flow = r.str(i, 0);
-  run.run_id = r.i64(i, 1);
-  run.status = run_status_from(r.str(i, 2));
-  run.created_ms = r.i64(i, 3);
-  run.finished_ms = r.i64(i, 4);
-  run.params = json_from_column(r.str(i, 5));
-  run.code = json_from_column(r.str(i, 6));
-  run.origin_run_id = r.i64(i, 7);
-  run.host = r.str(i, 8);
-  run.orchestrator_pid = r.i64(i, 9);
-  return run;
-}
-
-TaskRecord read_task(const PgRows& r, int i) {
-  TaskRecord t;
-  t.flow = r.str(i, 0);
-  t.run_id = r.i64(i, 1);
-  t.task_id = r.i64(i, 2);
-  t.step = r.str(i, 3);
-  t.status = task_status_from(r.str(i, 4));
-  t.foreach_stack = json_from_column(r.str(i, 5));
-  t.inputs = json_from_column(r.str(i, 6));
-  t.foreach_count = r.i64(i, 7);
-  t.created_ms = r.i64(i, 8);
-  t.started_ms = r.i64(i, 9);
-  t.finished_ms = r.i64(i, 10);
-  t.cloned_from = r.str(i, 11);
-  t.resumed_from = r.str(i, 12);
-  t.attempts = static_cast<int>(r.i64(i, 13));
-  return t;
-}
+// Row i of a result, for read_run/read_task (store_common.h).
+struct PgRow {
+  const PgRows& rows;
+  int i;
+  std::string str(int col) const { return rows.str(i, col); }
+  int64_t i64(int col) const { return rows.i64(i, col); }
+};
 
 class PostgresStore final : public MetadataStore {
  public:
@@ -222,7 +183,8 @@ class PostgresStore final : public MetadataStore {
                                  PgParams(flow, run_id));
     if (!r.ok()) return r.status();
     if (r->empty()) return not_found("no run " + run_name(flow, run_id));
-    RunRecord run = read_run(*r, 0);
+    PgRow row{*r, 0};
+    RunRecord run = read_run(row);
     Result<PgRows> tags = db_->exec(Replay::kAlways,
                                     "SELECT tag FROM tags WHERE flow = $1 AND run_id = $2 "
                                     "ORDER BY tag", PgParams(flow, run_id));
@@ -242,7 +204,8 @@ class PostgresStore final : public MetadataStore {
     std::vector<RunRecord> out;
     std::unordered_map<int64_t, size_t> index;  // run id -> position in out
     for (int i = 0; i < r->size(); ++i) {
-      out.push_back(read_run(*r, i));
+      PgRow row{*r, i};
+      out.push_back(read_run(row));
       index[out.back().run_id] = out.size() - 1;
     }
     for (int i = 0; i < tags->size(); ++i) {
@@ -323,7 +286,8 @@ class PostgresStore final : public MetadataStore {
                                  PgParams(flow, run_id, task_id));
     if (!r.ok()) return r.status();
     if (r->empty()) return not_found("no task " + task_name(flow, run_id, task_id));
-    return read_task(*r, 0);
+    PgRow row{*r, 0};
+    return read_task(row);
   }
 
   Result<std::vector<TaskRecord>> list_tasks(std::string_view flow, int64_t run_id) override {
@@ -332,7 +296,10 @@ class PostgresStore final : public MetadataStore {
                                  PgParams(flow, run_id));
     if (!r.ok()) return r.status();
     std::vector<TaskRecord> out;
-    for (int i = 0; i < r->size(); ++i) out.push_back(read_task(*r, i));
+    for (int i = 0; i < r->size(); ++i) {
+      PgRow row{*r, i};
+      out.push_back(read_task(row));
+    }
     return out;
   }
 

@@ -63,20 +63,6 @@ CREATE TABLE IF NOT EXISTS aliases(
 CREATE TABLE IF NOT EXISTS flow_counters(flow TEXT PRIMARY KEY, last_run_id INTEGER NOT NULL);
 )sql";
 
-const std::string kSelectRun =
-    "SELECT flow, run_id, status, created_ms, finished_ms, params, code, origin_run_id, "
-    "host, orchestrator_pid FROM runs";
-const std::string kSelectTask =
-    "SELECT t.flow, t.run_id, t.task_id, t.step, t.status, t.foreach_stack, t.inputs, "
-    "t.foreach_count, t.created_ms, t.started_ms, t.finished_ms, t.cloned_from, t.resumed_from, "
-    "(SELECT COUNT(*) FROM attempts a WHERE a.flow = t.flow AND a.run_id = t.run_id AND "
-    "a.task_id = t.task_id) FROM tasks t";
-
-// The tables delete_run() empties; `runs` last, so that its change count says whether the
-// run existed.
-constexpr const char* kRunTables[] = {"tags",   "metrics",     "media", "artifacts",
-                                      "checkpoints", "attempts", "tasks", "runs"};
-
 const std::string kSelectRunDigests =
     "SELECT digest FROM artifacts WHERE flow = ? AND run_id = ? UNION "
     "SELECT digest FROM checkpoints WHERE flow = ? AND run_id = ? UNION "
@@ -519,40 +505,6 @@ class SqliteStore final : public MetadataStore {
   std::string url() const override { return url_; }
 
  private:
-  RunRecord read_run(Stmt& s) {
-    RunRecord r;
-    r.flow = s.str(0);
-    r.run_id = s.i64(1);
-    r.status = run_status_from(s.str(2));
-    r.created_ms = s.i64(3);
-    r.finished_ms = s.i64(4);
-    r.params = s.json(5);
-    r.code = s.json(6);
-    r.origin_run_id = s.i64(7);
-    r.host = s.str(8);
-    r.orchestrator_pid = s.i64(9);
-    return r;
-  }
-
-  TaskRecord read_task(Stmt& s) {
-    TaskRecord t;
-    t.flow = s.str(0);
-    t.run_id = s.i64(1);
-    t.task_id = s.i64(2);
-    t.step = s.str(3);
-    t.status = task_status_from(s.str(4));
-    t.foreach_stack = s.json(5);
-    t.inputs = s.json(6);
-    t.foreach_count = s.i64(7);
-    t.created_ms = s.i64(8);
-    t.started_ms = s.i64(9);
-    t.finished_ms = s.i64(10);
-    t.cloned_from = s.str(11);
-    t.resumed_from = s.str(12);
-    t.attempts = static_cast<int>(s.i64(13));
-    return t;
-  }
-
   Status load_tags(RunRecord& r) {
     Stmt s(db_, "SELECT tag FROM tags WHERE flow = ? AND run_id = ? ORDER BY tag");
     s.bind(r.flow).bind(r.run_id);

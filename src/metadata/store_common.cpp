@@ -4,6 +4,15 @@
 
 namespace trellis {
 
+const std::string kSelectRun =
+    "SELECT flow, run_id, status, created_ms, finished_ms, params, code, origin_run_id, "
+    "host, orchestrator_pid FROM runs";
+const std::string kSelectTask =
+    "SELECT t.flow, t.run_id, t.task_id, t.step, t.status, t.foreach_stack, t.inputs, "
+    "t.foreach_count, t.created_ms, t.started_ms, t.finished_ms, t.cloned_from, t.resumed_from, "
+    "(SELECT COUNT(*) FROM attempts a WHERE a.flow = t.flow AND a.run_id = t.run_id AND "
+    "a.task_id = t.task_id) FROM tasks t";
+
 std::string_view to_string(RunStatus s) {
   switch (s) {
     case RunStatus::kRunning: return "running";

@@ -10,6 +10,15 @@
 
 namespace trellis {
 
+// The columns read_run/read_task of both stores expect, in this order (portable SQL).
+extern const std::string kSelectRun;
+extern const std::string kSelectTask;  // with the task's attempt count last
+
+// The tables delete_run() empties, `runs` last, so that its row count says whether the run
+// existed.
+inline constexpr const char* kRunTables[] = {"tags",        "metrics",  "media", "artifacts",
+                                             "checkpoints", "attempts", "tasks", "runs"};
+
 RunStatus run_status_from(std::string_view s);
 TaskStatus task_status_from(std::string_view s);
 
@@ -22,6 +31,44 @@ std::string run_name(std::string_view flow, int64_t run_id);
 // throwing) and read back with null for text that does not parse.
 std::string json_column(const Json& value);
 Json json_from_column(std::string_view text);
+
+// One row of kSelectRun / kSelectTask, read through `row`: anything with str(col) and
+// i64(col).
+template <typename Row>
+RunRecord read_run(Row& row) {
+  RunRecord r;
+  r.flow = row.str(0);
+  r.run_id = row.i64(1);
+  r.status = run_status_from(row.str(2));
+  r.created_ms = row.i64(3);
+  r.finished_ms = row.i64(4);
+  r.params = json_from_column(row.str(5));
+  r.code = json_from_column(row.str(6));
+  r.origin_run_id = row.i64(7);
+  r.host = row.str(8);
+  r.orchestrator_pid = row.i64(9);
+  return r;
+}
+
+template <typename Row>
+TaskRecord read_task(Row& row) {
+  TaskRecord t;
+  t.flow = row.str(0);
+  t.run_id = row.i64(1);
+  t.task_id = row.i64(2);
+  t.step = row.str(3);
+  t.status = task_status_from(row.str(4));
+  t.foreach_stack = json_from_column(row.str(5));
+  t.inputs = json_from_column(row.str(6));
+  t.foreach_count = row.i64(7);
+  t.created_ms = row.i64(8);
+  t.started_ms = row.i64(9);
+  t.finished_ms = row.i64(10);
+  t.cloned_from = row.str(11);
+  t.resumed_from = row.str(12);
+  t.attempts = static_cast<int>(row.i64(13));
+  return t;
+}
 
 // `url` without a password: the one in "scheme://user:password@host" and any
 // "password=" query parameter are dropped.
