@@ -278,7 +278,7 @@ TEST_F(FlowE2E, ControlCharactersInNamesAndUrlsCannotForgeLogLines) {
   const std::vector<std::string> commands = {
       linear + " resume " + forged + root,                                        // a step name
       linear + " run --start-at " + forged + root,                                // a value
-      linear + " run --metadata sqlite:///proc/none/" + forged + "/m.db" + root,  // a URL
+      linear + " run" + root + " --metadata sqlite:///proc/none/" + forged + "/m.db",  // a URL
       linear + " step " + forged + " --run-id 1 --task-id 1" + root,              // a task's error
       test::build_path("bin/trellis") + root + " show Linear/" + forged,          // a pathspec
       test::build_path("bin/trellis") + root + " " + forged,                      // a command

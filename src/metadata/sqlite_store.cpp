@@ -386,7 +386,7 @@ class SqliteStore final : public MetadataStore {
       return ArtifactRecord{s.str(0), s.str(1), s.str(2), s.str(3), static_cast<uint64_t>(s.i64(4))};
     }
     if (rc != SQLITE_DONE) return s.error(rc);
-    return not_found(pathspec(flow, run_id, task_id) + " has no artifact '" + std::string(name) + "'");
+    return not_found(task_name(flow, run_id, task_id) + " has no artifact '" + std::string(name) + "'");
   }
 
   Result<std::vector<ArtifactRecord>> list_records(const std::string& table, std::string_view flow,
