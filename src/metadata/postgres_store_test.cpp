@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <thread>
 
 #include "metadata/pg_test_schema.h"
 #include "metadata/store_common.h"
@@ -35,6 +36,26 @@ class PostgresMetadata : public ::testing::Test {
     }
     PQconninfoFree(options);
     return out;
+  }
+  // True once the store's backend waits for a lock that the admin session holds (polled,
+  // for at most 5 s).
+  bool store_waits_for_a_lock() {
+    const std::string waiting = "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" +
+                                pg_->name() + "' AND wait_event_type = 'Lock'";
+    for (int i = 0; i < 500; ++i) {
+      (void)pg_->exec("SELECT pg_stat_clear_snapshot()");  // else a snapshot within a transaction
+      if (pg_->exec(waiting) == "1") return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+  TaskRecord task(int64_t id) {
+    TaskRecord t;
+    t.flow = "F";
+    t.run_id = 1;
+    t.task_id = id;
+    t.step = "start";
+    return t;
   }
   RunRecord run(const std::string& flow) {
     RunRecord r;
@@ -92,17 +113,53 @@ TEST_F(PostgresMetadata, ReconnectsAfterItsBackendIsTerminated) {
   auto id = md->create_run(run("F"));  // a transaction that must not be doubled
   ASSERT_TRUE(id.ok()) << id.status().to_string();
   EXPECT_EQ(*id, 2);
-  TaskRecord t;
-  t.flow = "F";
-  t.run_id = 2;
-  t.task_id = 1;
-  t.step = "start";
   ASSERT_EQ(pg_->terminate_stores(), 1);
-  ASSERT_TRUE(md->create_task(t).ok());  // a single non-idempotent statement
+  ASSERT_TRUE(md->create_task(task(1)).ok());  // a single non-idempotent statement
   ASSERT_EQ(pg_->terminate_stores(), 1);
-  ASSERT_TRUE(md->finish_task("F", 2, 1, {{"x", "d", "json", "", 1}}, -1).ok());
+  ASSERT_TRUE(md->finish_task("F", 1, 1, {{"x", "d", "json", "", 1}}, -1).ok());
   EXPECT_EQ(md->list_runs("F")->size(), 2u);
-  EXPECT_EQ(md->get_task("F", 2, 1)->status, TaskStatus::kDone);
+  EXPECT_EQ(md->get_task("F", 1, 1)->status, TaskStatus::kDone);
+}
+
+TEST_F(PostgresMetadata, ATransactionCutOffMidwayIsRerunWhole) {
+  auto md = open(pg_->url());
+  ASSERT_NE(md, nullptr);
+  ASSERT_EQ(*md->create_run(run("F")), 1);
+  ASSERT_TRUE(md->create_task(task(1)).ok());
+  // Another session holds the task's row, so finish_task stops inside its transaction.
+  ASSERT_EQ(pg_->exec("BEGIN"), "");
+  ASSERT_EQ(pg_->exec("SELECT 1 FROM " + pg_->name() + ".tasks FOR UPDATE"), "1");
+  Status finished;
+  std::thread finisher(
+      [&] { finished = md->finish_task("F", 1, 1, {{"x", "d", "json", "", 1}}, 4); });
+  EXPECT_TRUE(store_waits_for_a_lock());
+  EXPECT_EQ(pg_->terminate_stores(), 1);  // cut off before COMMIT: rerun from BEGIN
+  EXPECT_TRUE(store_waits_for_a_lock());
+  EXPECT_EQ(pg_->exec("ROLLBACK"), "");
+  finisher.join();
+  ASSERT_TRUE(finished.ok()) << finished.to_string();
+  EXPECT_EQ(md->get_task("F", 1, 1)->foreach_count, 4);
+  EXPECT_EQ(md->list_artifacts("F", 1, 1)->size(), 1u);
+}
+
+TEST_F(PostgresMetadata, AStatementThatMayHaveCommittedIsNotRerun) {
+  auto md = open(pg_->url());
+  ASSERT_NE(md, nullptr);
+  // An uncommitted row with the same key makes create_task wait inside its INSERT.
+  ASSERT_EQ(pg_->exec("BEGIN"), "");
+  ASSERT_EQ(pg_->exec("INSERT INTO " + pg_->name() + ".tasks(flow, run_id, task_id, step, status, "
+                      "foreach_stack, inputs, created_ms) VALUES('F', 1, 1, 's', 'pending', "
+                      "'[]', '[]', 0)"), "");
+  Status created;
+  std::thread creator([&] { created = md->create_task(task(1)); });
+  EXPECT_TRUE(store_waits_for_a_lock());
+  EXPECT_EQ(pg_->terminate_stores(), 1);
+  creator.join();
+  EXPECT_EQ(pg_->exec("ROLLBACK"), "");
+  EXPECT_EQ(created.code(), Code::kUnavailable);
+  EXPECT_NE(created.message().find("not rerun"), std::string::npos) << created.message();
+  EXPECT_NE(created.message().find("F/1/task 1"), std::string::npos) << created.message();
+  ASSERT_TRUE(md->create_task(task(1)).ok());  // the store itself is fine again
 }
 
 TEST_F(PostgresMetadata, AnUnreachableServerIsAFastErrorNamingTheUrl) {
