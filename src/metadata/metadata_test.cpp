@@ -2,6 +2,7 @@
 // PostgreSQL (TRELLIS_TEST_PG_URL; skipped without it). PostgreSQL-only behaviour
 // (migrations, reconnects, URLs) is in postgres_store_test.cpp.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -435,6 +436,44 @@ TEST_P(MetadataContract, ReopeningKeepsEverything) {
 
 INSTANTIATE_TEST_SUITE_P(AllBackends, MetadataContract,
                          ::testing::Values("mem", "sqlite", "postgres"));
+
+// Runs `sql` on the SQLite database at `path` behind the store's back.
+void sqlite_exec(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+}
+
+TEST(SqliteMetadata, ASchema3DatabaseKeepsCountingRunIdsAfterTheUpgrade) {
+  test::TempDir dir;
+  const std::string path = dir.file("m.db");
+  {
+    auto md = open_metadata("sqlite://" + path);
+    ASSERT_TRUE(md.ok());
+    RunRecord r;
+    r.flow = "F";
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE((*md)->create_run(r).ok());
+  }
+  // What trellis with schema 3 left: no flow_counters; run ids were MAX(run_id) + 1.
+  sqlite_exec(path, "DROP TABLE flow_counters; PRAGMA user_version=3;");
+  auto md = open_metadata("sqlite://" + path);
+  ASSERT_TRUE(md.ok()) << md.status().to_string();
+  RunRecord r;
+  r.flow = "F";
+  EXPECT_EQ(*(*md)->create_run(r), 4);
+}
+
+TEST(SqliteMetadata, ASchemaFromANewerTrellisIsRefused) {
+  test::TempDir dir;
+  const std::string path = dir.file("m.db");
+  ASSERT_TRUE(open_metadata("sqlite://" + path).ok());
+  sqlite_exec(path, "PRAGMA user_version=99;");
+  auto md = open_metadata("sqlite://" + path);
+  EXPECT_EQ(md.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(md.status().message().find("99"), std::string::npos) << md.status().message();
+}
 
 TEST(OpenMetadata, AnUnknownSchemeIsInvalidArgumentNamingTheUrlWithoutPassword) {
   auto md = open_metadata("mysql://me:secret@db/flow");
