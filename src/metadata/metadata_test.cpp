@@ -66,10 +66,11 @@ class MetadataContract : public ::testing::TestWithParam<const char*> {
     EXPECT_TRUE(md_->add_media("F", r, 1, {"img", "image", 0, "img" + tag, {}, 1}).ok());
     EXPECT_TRUE(md_->add_media("F", r, 1, {"img", "image", 1, "art" + tag, {}, 2}).ok());
     EXPECT_TRUE(md_->add_tag("F", r, "t" + tag).ok());
-    EXPECT_TRUE(md_->finish_task("F", r, 1,
-                                 {{"a", "art" + tag, "json", "int64", 1},
-                                  {"b", "art" + tag, "json", "int64", 1}}, -1)
-                    .ok());
+    EXPECT_TRUE(
+        md_->finish_task(
+               "F", r, 1,
+               {{"a", "art" + tag, "json", "int64", 1}, {"b", "art" + tag, "json", "int64", 1}}, -1)
+            .ok());
     return r;
   }
   // Waits for `n` children; their exit codes (100 + signal when killed), in exit order.
@@ -222,8 +223,8 @@ TEST_P(MetadataContract, AttemptsTagsMetricsAliases) {
 
 TEST_P(MetadataContract, MetricsKeepEveryPointAndExactValues) {
   const int64_t r = *md_->create_run(run("F"));
-  const std::vector<double> values = {0.1, 1.0 / 3, 1e-310, std::numeric_limits<double>::max(),
-                                      -2.5e-7, 123456789.123456789};
+  const std::vector<double> values = {
+      0.1, 1.0 / 3, 1e-310, std::numeric_limits<double>::max(), -2.5e-7, 123456789.123456789};
   std::vector<MetricPoint> points;
   for (size_t i = 0; i < values.size(); ++i) {
     points.push_back({"exact", static_cast<int64_t>(i), values[i], 5});
@@ -245,8 +246,11 @@ TEST_P(MetadataContract, MetricsKeepEveryPointAndExactValues) {
 
 TEST_P(MetadataContract, MetricsMayBeNanOrInfinite) {
   const double inf = std::numeric_limits<double>::infinity();
-  ASSERT_TRUE(md_->add_metrics("F", 1, 1, {{"loss", 0, std::nan(""), 1}, {"loss", 1, inf, 1},
-                                           {"loss", 2, -inf, 1}, {"loss", 3, -0.0, 1}})
+  ASSERT_TRUE(md_->add_metrics("F", 1, 1,
+                               {{"loss", 0, std::nan(""), 1},
+                                {"loss", 1, inf, 1},
+                                {"loss", 2, -inf, 1},
+                                {"loss", 3, -0.0, 1}})
                   .ok());
   auto m = md_->list_metrics("F", 1, 1);
   ASSERT_TRUE(m.ok()) << m.status().to_string();
@@ -405,8 +409,8 @@ TEST_P(MetadataContract, ConcurrentFinishersOneWinsTheOthersSeeAlreadyExists) {
       auto md = open_metadata(url_);
       if (!md.ok()) _exit(1);
       const std::string d = std::to_string(p);
-      Status st = (*md)->finish_task("F", r, 1, {{"x", d, "json", "", 1}, {"y", d, "json", "", 1}},
-                                     p);
+      Status st =
+          (*md)->finish_task("F", r, 1, {{"x", d, "json", "", 1}, {"y", d, "json", "", 1}}, p);
       if (st.ok()) _exit(0);
       _exit(st.code() == Code::kAlreadyExists ? 10 : 2);
     }

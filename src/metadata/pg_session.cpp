@@ -103,8 +103,7 @@ Result<PgRows> PgTx::exec(const std::string& sql, const PgParams& params) {
   return session_.run(sql, params);
 }
 
-Result<std::unique_ptr<PgSession>> PgSession::open(std::string_view url,
-                                                   PgSessionOptions options) {
+Result<std::unique_ptr<PgSession>> PgSession::open(std::string_view url, PgSessionOptions options) {
   auto session = std::make_unique<PgSession>(url, options);
   TRELLIS_RETURN_IF_ERROR(session->connect());
   return session;
@@ -133,7 +132,8 @@ Status PgSession::connect() {
   set(nullptr, nullptr);
   conn_ = PQconnectdbParams(keys.data(), values.data(), 1);
   if (conn_ && PQstatus(conn_) == CONNECTION_OK) {
-    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
     return {};
   }
   const std::string msg = conn_ ? one_line(PQerrorMessage(conn_)) : "out of memory";
@@ -199,13 +199,13 @@ Status PgSession::with_retries(Replay replay, const std::function<Status(bool&)>
       st = once(committing);
       if (st.ok() || (!lost_ && !retryable_)) return st;
       if (lost_ && committing && replay == Replay::kBeforeCommit) {
-        return unavailable(st.message() + " (the connection dropped while it committed; it may "
-                                          "have taken effect, so it is not rerun)");
+        return unavailable(st.message() +
+                           " (the connection dropped while it committed; it may "
+                           "have taken effect, so it is not rerun)");
       }
     }
     if (attempt >= options_.max_tries) {
-      return unavailable(st.message() + " (gave up after " + std::to_string(attempt) +
-                         " tries)");
+      return unavailable(st.message() + " (gave up after " + std::to_string(attempt) + " tries)");
     }
     backoff(attempt);
   }

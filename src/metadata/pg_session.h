@@ -68,7 +68,7 @@ enum class Replay {
 };
 
 struct PgSessionOptions {
-  int max_tries = 6;                           // attempts per operation, reconnects included
+  int max_tries = 6;                            // attempts per operation, reconnects included
   std::chrono::milliseconds first_backoff{50};  // doubles after each lost connection
   std::chrono::milliseconds max_backoff{1000};
 };

@@ -130,8 +130,9 @@ TEST_F(PostgresMetadata, ATransactionCutOffMidwayIsRerunWhole) {
   ASSERT_EQ(pg_->exec("BEGIN"), "");
   ASSERT_EQ(pg_->exec("SELECT 1 FROM " + pg_->name() + ".tasks FOR UPDATE"), "1");
   Status finished;
-  std::thread finisher(
-      [&] { finished = md->finish_task("F", 1, 1, {{"x", "d", "json", "", 1}}, 4); });
+  std::thread finisher([&] {
+    finished = md->finish_task("F", 1, 1, {{"x", "d", "json", "", 1}}, 4);
+  });
   EXPECT_TRUE(store_waits_for_a_lock());
   EXPECT_EQ(pg_->terminate_stores(), 1);  // cut off before COMMIT: rerun from BEGIN
   EXPECT_TRUE(store_waits_for_a_lock());
@@ -147,9 +148,11 @@ TEST_F(PostgresMetadata, AStatementThatMayHaveCommittedIsNotRerun) {
   ASSERT_NE(md, nullptr);
   // An uncommitted row with the same key makes create_task wait inside its INSERT.
   ASSERT_EQ(pg_->exec("BEGIN"), "");
-  ASSERT_EQ(pg_->exec("INSERT INTO " + pg_->name() + ".tasks(flow, run_id, task_id, step, status, "
+  ASSERT_EQ(pg_->exec("INSERT INTO " + pg_->name() +
+                      ".tasks(flow, run_id, task_id, step, status, "
                       "foreach_stack, inputs, created_ms) VALUES('F', 1, 1, 's', 'pending', "
-                      "'[]', '[]', 0)"), "");
+                      "'[]', '[]', 0)"),
+            "");
   Status created;
   std::thread creator([&] { created = md->create_task(task(1)); });
   EXPECT_TRUE(store_waits_for_a_lock());
@@ -187,8 +190,11 @@ TEST_F(PostgresMetadata, UrlHidesThePassword) {
 }
 
 TEST_F(PostgresMetadata, EnvironmentFillsInWhatTheUriLeavesOut) {
-  const char* keys[][2] = {{"host", "PGHOST"}, {"port", "PGPORT"}, {"user", "PGUSER"},
-                           {"password", "PGPASSWORD"}, {"dbname", "PGDATABASE"}};
+  const char* keys[][2] = {{"host", "PGHOST"},
+                           {"port", "PGPORT"},
+                           {"user", "PGUSER"},
+                           {"password", "PGPASSWORD"},
+                           {"dbname", "PGDATABASE"}};
   for (auto& [keyword, var] : keys) {
     const std::string v = conninfo(keyword);
     if (!v.empty()) setenv(var, v.c_str(), 1);
