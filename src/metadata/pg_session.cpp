@@ -127,6 +127,13 @@ Status PgSession::connect() {
   };
   if (!std::getenv("PGAPPNAME")) set("application_name", "trellis");
   if (!std::getenv("PGCONNECT_TIMEOUT")) set("connect_timeout", "5");
+  // A server that vanishes without closing the connection (host down, network cut) is
+  // noticed within about a minute instead of the kernel's hours: keepalive probes after
+  // 30 s of silence, and sent data unacknowledged for 60 s.
+  set("keepalives_idle", "30");
+  set("keepalives_interval", "10");
+  set("keepalives_count", "3");
+  set("tcp_user_timeout", "60000");
   set("dbname", conninfo_.c_str());
   set("client_encoding", "UTF8");
   set(nullptr, nullptr);
