@@ -94,6 +94,15 @@ class FaultStorage final : public Storage {
     wait();
     return inner_.list(prefix);
   }
+  Result<std::vector<ObjectEntry>> list_entries(std::string_view prefix) override {
+    wait();
+    return inner_.list_entries(prefix);
+  }
+  Status remove(std::string_view key) override {
+    wait();
+    return inner_.remove(key);
+  }
+  bool trusts_existing() const override { return inner_.trusts_existing(); }
   std::string url() const override { return "fault+" + inner_.url(); }
 
  private:

@@ -4,6 +4,8 @@
 
 #include <condition_variable>
 #include <cstring>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -132,6 +134,41 @@ class BackgroundHasher {
 
 constexpr size_t kBackgroundHashMin = 8u << 20;
 
+// A storage error for `digest`, with kNotFound reworded to name the store.
+Status not_found_in(const Storage& storage, std::string_view digest, const Status& error) {
+  if (error.code() != Code::kNotFound) return error;
+  return not_found("blob " + std::string(digest) + " not in " + storage.url());
+}
+
+// The content of a stored object: strips the trailer, decompresses, checks the
+// hash. `hasher`, when given, has seen the stored bytes as they were read.
+Result<std::string> decode_blob(const std::string& key, std::string_view digest,
+                                std::string bytes, BackgroundHasher* hasher) {
+  if (bytes.size() < kTrailerSize ||
+      std::memcmp(bytes.data() + bytes.size() - kTrailerSize, kMagic, 4) != 0) {
+    return corrupt(key + ": corrupt blob: missing trailer (truncated or not a trellis blob)");
+  }
+  const char encoding = bytes[bytes.size() - kTrailerSize + 4];
+  bytes.resize(bytes.size() - kTrailerSize);
+  std::string actual;
+  if (hasher) actual = hasher->finish(encoding == kRaw ? bytes.size() : 0);
+  if (encoding == kZstd) {
+    unsigned long long n = ZSTD_getFrameContentSize(bytes.data(), bytes.size());
+    if (n == ZSTD_CONTENTSIZE_ERROR || n == ZSTD_CONTENTSIZE_UNKNOWN) {
+      return corrupt(key + ": corrupt blob: bad zstd frame");
+    }
+    std::string plain(n, '\0');
+    size_t r = ZSTD_decompress(plain.data(), plain.size(), bytes.data(), bytes.size());
+    if (ZSTD_isError(r) || r != n) return corrupt(key + ": corrupt blob: zstd cannot decompress it");
+    bytes = std::move(plain);
+  } else if (encoding != kRaw) {
+    return corrupt(key + ": unknown encoding " + std::to_string(int(encoding)));
+  }
+  if (actual.empty() || encoding != kRaw) actual = sha256_hex(bytes);
+  if (actual != digest) return corrupt(key + ": corrupt blob: content does not match its hash");
+  return bytes;
+}
+
 }  // namespace
 
 std::string ContentStore::object_key(std::string_view digest) {
@@ -142,40 +179,130 @@ std::string ContentStore::object_key(std::string_view digest) {
   return key;
 }
 
-Result<BlobInfo> ContentStore::put(const std::vector<std::string_view>& parts) {
+namespace {
+
+// A blob ready to be written: views of the caller's parts plus the trailer, or
+// of the compressed frame plus the trailer. Owns the frame and the trailer, so
+// it must not move once filled (the views point into it).
+struct EncodedBlob {
+  std::string packed;
+  std::string trailer;
+  std::vector<std::string_view> parts;
+  uint64_t stored = 0;
+};
+
+Status encode_blob(const std::vector<std::string_view>& parts, uint64_t size, EncodedBlob& blob) {
+  if (worth_compressing(parts, size)) {
+    Result<std::string> packed = compress(parts, size);
+    if (!packed.ok()) return packed.status();
+    if (packed->size() < size) {
+      blob.packed = std::move(packed).value();
+      blob.trailer = trailer(kZstd);
+      blob.parts = {blob.packed, blob.trailer};
+      blob.stored = blob.packed.size() + blob.trailer.size();
+      return {};
+    }
+  }
+  blob.trailer = trailer(kRaw);
+  blob.parts = parts;
+  blob.parts.push_back(blob.trailer);
+  blob.stored = size + blob.trailer.size();
+  return {};
+}
+
+BlobInfo describe(const std::vector<std::string_view>& parts) {
   BlobInfo info;
   info.size = total_size(parts);
   Sha256 hasher;
   for (auto p : parts) hasher.update(p);
   info.digest = hasher.finish_hex();
+  return info;
+}
+
+}  // namespace
+
+Result<BlobInfo> ContentStore::put(const std::vector<std::string_view>& parts) {
+  BlobInfo info = describe(parts);
   const std::string key = object_key(info.digest);
   Result<bool> present = storage_.exists(key);
   if (!present.ok()) return present.status();
   if (*present) {
-    // An existing object stands in for this write only if it really holds the
-    // content: a torn or rotten one is replaced, else every later run making
-    // the same value would fail until someone deleted the file.
-    Status sound = verify(info.digest);
-    if (sound.ok()) return info;
-    if (sound.code() != Code::kCorrupt && sound.code() != Code::kNotFound) return sound;
+    Status kept = keep_existing(info.digest);
+    if (kept.ok()) return info;
+    if (kept.code() != Code::kCorrupt && kept.code() != Code::kNotFound) return kept;
   }
+  EncodedBlob blob;
+  TRELLIS_RETURN_IF_ERROR(encode_blob(parts, info.size, blob));
+  TRELLIS_RETURN_IF_ERROR(storage_.write(key, blob.parts));
+  info.stored = blob.stored;
+  return info;
+}
 
-  if (worth_compressing(parts, info.size)) {
-    Result<std::string> packed = compress(parts, info.size);
-    if (!packed.ok()) return packed.status();
-    if (packed->size() < info.size) {
-      const std::string t = trailer(kZstd);
-      TRELLIS_RETURN_IF_ERROR(storage_.write(key, {*packed, t}));
-      info.stored = packed->size() + t.size();
-      return info;
+// An existing object stands in for a write only if it really holds the
+// content: a torn or rotten one is replaced, else every later run making the
+// same value would fail until someone deleted the file. A storage whose writes
+// are all-or-nothing (S3) is trusted without reading the object back.
+Status ContentStore::keep_existing(std::string_view digest) {
+  if (storage_.trusts_existing()) return {};
+  return verify(digest);
+}
+
+std::vector<Result<BlobInfo>> ContentStore::put_batch(
+    const std::vector<std::vector<std::string_view>>& blobs) {
+  std::vector<Result<BlobInfo>> out;
+  std::vector<std::string> keys;
+  for (const auto& parts : blobs) {
+    out.emplace_back(describe(parts));
+    keys.push_back(object_key(out.back()->digest));
+  }
+  std::vector<Result<bool>> present = storage_.exists_batch(keys);
+  // Blobs to write, each distinct digest once (a batch may repeat a value).
+  std::vector<size_t> to_write;
+  std::vector<std::unique_ptr<EncodedBlob>> encoded;
+  std::vector<WriteRequest> writes;
+  std::map<std::string, size_t> first_of;  // digest -> index in `out` that writes it
+  for (size_t i = 0; i < blobs.size(); ++i) {
+    if (!present[i].ok()) {
+      out[i] = present[i].status();
+      continue;
+    }
+    if (*present[i]) {
+      Status kept = keep_existing(out[i]->digest);
+      if (kept.ok()) continue;
+      if (kept.code() != Code::kCorrupt && kept.code() != Code::kNotFound) {
+        out[i] = kept;
+        continue;
+      }
+    }
+    if (!first_of.emplace(out[i]->digest, i).second) continue;
+    // On the heap: the views into a blob stay valid while `encoded` grows.
+    auto blob = std::make_unique<EncodedBlob>();
+    if (Status s = encode_blob(blobs[i], out[i]->size, *blob); !s.ok()) {
+      out[i] = s;
+      continue;
+    }
+    encoded.push_back(std::move(blob));
+    writes.push_back({keys[i], encoded.back()->parts});
+    to_write.push_back(i);
+  }
+  std::vector<Status> written = storage_.write_batch(writes);
+  for (size_t w = 0; w < to_write.size(); ++w) {
+    const size_t i = to_write[w];
+    if (!written[w].ok()) {
+      out[i] = written[w];
+      continue;
+    }
+    out[i]->stored = encoded[w]->stored;
+  }
+  // A repeated value within the batch shares the fate of its first copy.
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (!out[i].ok()) continue;
+    auto it = first_of.find(out[i]->digest);
+    if (it != first_of.end() && it->second != i && !out[it->second].ok()) {
+      out[i] = out[it->second].status();
     }
   }
-  std::vector<std::string_view> with_trailer = parts;
-  const std::string t = trailer(kRaw);
-  with_trailer.push_back(t);
-  TRELLIS_RETURN_IF_ERROR(storage_.write(key, with_trailer));
-  info.stored = info.size + t.size();
-  return info;
+  return out;
 }
 
 Result<bool> ContentStore::contains(std::string_view digest) {
@@ -196,39 +323,32 @@ Result<std::string> ContentStore::get(std::string_view digest) {
     if (!hasher && so_far.size() >= kBackgroundHashMin) hasher.emplace();
     if (hasher) hasher->feed(so_far);
   });
-  if (!stored.ok()) {
-    if (stored.status().code() == Code::kNotFound) {
-      return not_found("blob " + std::string(digest) + " not in " + storage_.url());
+  if (!stored.ok()) return not_found_in(storage_, digest, stored.status());
+  return decode_blob(key, digest, std::move(stored).value(), hasher ? &*hasher : nullptr);
+}
+
+std::vector<Result<std::string>> ContentStore::get_batch(const std::vector<std::string>& digests) {
+  std::vector<Result<std::string>> out(digests.size(), Result<std::string>(std::string()));
+  std::vector<std::string> keys;
+  std::vector<size_t> asked;
+  for (size_t i = 0; i < digests.size(); ++i) {
+    if (!is_sha256_hex(digests[i])) {
+      out[i] = invalid_argument("bad digest '" + digests[i] + "'");
+      continue;
     }
-    return stored.status();
+    keys.push_back(object_key(digests[i]));
+    asked.push_back(i);
   }
-  std::string bytes = std::move(stored).value();
-  if (bytes.size() < kTrailerSize ||
-      std::memcmp(bytes.data() + bytes.size() - kTrailerSize, kMagic, 4) != 0) {
-    return corrupt(key + ": corrupt blob: missing trailer (truncated or not a trellis blob)");
-  }
-  const char encoding = bytes[bytes.size() - kTrailerSize + 4];
-  bytes.resize(bytes.size() - kTrailerSize);
-  std::string actual;
-  if (hasher) {
-    actual = hasher->finish(encoding == kRaw ? bytes.size() : 0);
-    hasher.reset();
-  }
-  if (encoding == kZstd) {
-    unsigned long long n = ZSTD_getFrameContentSize(bytes.data(), bytes.size());
-    if (n == ZSTD_CONTENTSIZE_ERROR || n == ZSTD_CONTENTSIZE_UNKNOWN) {
-      return corrupt(key + ": corrupt blob: bad zstd frame");
+  std::vector<Result<std::string>> stored = storage_.read_batch(keys);
+  for (size_t k = 0; k < asked.size(); ++k) {
+    const size_t i = asked[k];
+    if (!stored[k].ok()) {
+      out[i] = not_found_in(storage_, digests[i], stored[k].status());
+      continue;
     }
-    std::string plain(n, '\0');
-    size_t r = ZSTD_decompress(plain.data(), plain.size(), bytes.data(), bytes.size());
-    if (ZSTD_isError(r) || r != n) return corrupt(key + ": corrupt blob: zstd cannot decompress it");
-    bytes = std::move(plain);
-  } else if (encoding != kRaw) {
-    return corrupt(key + ": unknown encoding " + std::to_string(int(encoding)));
+    out[i] = decode_blob(keys[k], digests[i], std::move(stored[k]).value(), nullptr);
   }
-  if (actual.empty() || encoding != kRaw) actual = sha256_hex(bytes);
-  if (actual != digest) return corrupt(key + ": corrupt blob: content does not match its hash");
-  return bytes;
+  return out;
 }
 
 }  // namespace trellis

@@ -39,6 +39,62 @@ TEST_P(StorageContract, WriteReadListOverwrite) {
   EXPECT_EQ(*storage_->list("a/"), (std::vector<std::string>{"a/x", "a/y"}));
 }
 
+TEST_P(StorageContract, ListEntriesHaveSizeAndTimeAndRemoveIsIdempotent) {
+  ASSERT_TRUE(storage_->write("a/y", {"123"}).ok());
+  ASSERT_TRUE(storage_->write("a/x", {"1", "2"}).ok());
+  ASSERT_TRUE(storage_->write("b/z", {"4"}).ok());
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  auto entries = storage_->list_entries("a/");
+  ASSERT_TRUE(entries.ok()) << entries.status().to_string();
+  ASSERT_EQ(entries->size(), 2u);
+  EXPECT_EQ((*entries)[0].key, "a/x");
+  EXPECT_EQ((*entries)[0].size, 2u);
+  EXPECT_EQ((*entries)[1].key, "a/y");
+  EXPECT_EQ((*entries)[1].size, 3u);
+  for (const auto& e : *entries) EXPECT_NEAR(double(e.modified_ms), double(now), 60000.0);
+
+  ASSERT_TRUE(storage_->remove("a/x").ok());
+  EXPECT_FALSE(*storage_->exists("a/x"));
+  EXPECT_TRUE(storage_->remove("a/x").ok());  // absent: still OK
+  EXPECT_EQ(*storage_->list(""), (std::vector<std::string>{"a/y", "b/z"}));
+}
+
+TEST_P(StorageContract, BatchCallsMatchTheSingleKeyCalls) {
+  std::vector<Status> written = storage_->write_batch({{"k/1", {"one"}}, {"k/2", {"t", "wo"}}});
+  ASSERT_EQ(written.size(), 2u);
+  EXPECT_TRUE(written[0].ok() && written[1].ok());
+  auto read = storage_->read_batch({"k/2", "k/none", "k/1"});
+  ASSERT_EQ(read.size(), 3u);
+  EXPECT_EQ(*read[0], "two");
+  EXPECT_EQ(read[1].status().code(), Code::kNotFound);
+  EXPECT_EQ(*read[2], "one");
+  auto present = storage_->exists_batch({"k/none", "k/1"});
+  EXPECT_FALSE(*present[0]);
+  EXPECT_TRUE(*present[1]);
+}
+
+TEST_P(StorageContract, ContentStoreBatchesRoundTripAndDedupe) {
+  ContentStore cas(*storage_);
+  const std::string a(5000, 'a'), b = "bee", c = "sea";
+  ASSERT_TRUE(cas.put(c).ok());
+  auto put = cas.put_batch({{a}, {"b", "ee"}, {c}, {a}});
+  ASSERT_EQ(put.size(), 4u);
+  for (const auto& r : put) ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_GT(put[0]->stored, 0u);
+  EXPECT_EQ(put[1]->digest, sha256_hex(b));
+  EXPECT_EQ(put[2]->stored, 0u);  // stored before the batch
+  EXPECT_EQ(put[3]->digest, put[0]->digest);
+  EXPECT_EQ(put[3]->stored, 0u);  // written once per batch
+  auto got = cas.get_batch({put[1]->digest, sha256_hex("nope"), "bad", put[0]->digest});
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(*got[0], b);
+  EXPECT_EQ(got[1].status().code(), Code::kNotFound);
+  EXPECT_EQ(got[2].status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(*got[3], a);
+}
+
 TEST_P(StorageContract, ContentStoreDedupesAndRoundTrips) {
   ContentStore cas(*storage_);
   std::string compressible(100000, 'z');
@@ -116,6 +172,57 @@ TEST_P(StorageContract, PutRepairsACorruptObject) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllBackends, StorageContract, ::testing::Values("mem", "file"));
+
+TEST(OpenStorage, RejectsUnknownSchemesNamingTheUrl) {
+  for (const char* url : {"gs://bucket/x", "http://host/x", "s3:bucket/x", "s3:/bucket", "S3://b"}) {
+    auto s = open_storage(url);
+    ASSERT_FALSE(s.ok()) << url;
+    EXPECT_EQ(s.status().code(), Code::kInvalidArgument) << url;
+    EXPECT_NE(s.status().message().find(url), std::string::npos) << s.status().to_string();
+  }
+  test::TempDir dir;
+  auto plain = open_storage(dir.path());
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ((*plain)->url(), "file://" + dir.path());
+  auto file = open_storage("file://" + dir.path());
+  ASSERT_TRUE(file.ok());
+  EXPECT_FALSE((*file)->trusts_existing());
+}
+
+TEST(ContentStore, ATrustingStorageIsNotReadBackOnARepeatedPut) {
+  // A storage that claims all-or-nothing writes: an existing blob is kept as is.
+  auto mem = make_memory_storage();
+  struct Counting final : Storage {
+    explicit Counting(Storage& s) : inner(s) {}
+    using Storage::read;
+    Result<std::string> read(std::string_view key) override {
+      ++reads;
+      return inner.read(key);
+    }
+    Status write(std::string_view k, const std::vector<std::string_view>& p) override {
+      return inner.write(k, p);
+    }
+    Result<bool> exists(std::string_view k) override { return inner.exists(k); }
+    Result<std::vector<std::string>> list(std::string_view p) override { return inner.list(p); }
+    Result<std::vector<ObjectEntry>> list_entries(std::string_view p) override {
+      return inner.list_entries(p);
+    }
+    Status remove(std::string_view k) override { return inner.remove(k); }
+    std::string url() const override { return "counting"; }
+    bool trusts_existing() const override { return true; }
+    Storage& inner;
+    int reads = 0;
+  } counting(*mem);
+  ContentStore cas(counting);
+  ASSERT_TRUE(cas.put("value").ok());
+  auto again = cas.put("value");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->stored, 0u);
+  auto batch = cas.put_batch({{"value"}});
+  ASSERT_TRUE(batch[0].ok());
+  EXPECT_EQ(batch[0]->stored, 0u);
+  EXPECT_EQ(counting.reads, 0);
+}
 
 TEST(LocalStorage, RejectsKeysThatEscapeTheRoot) {
   test::TempDir dir;

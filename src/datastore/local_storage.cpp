@@ -1,6 +1,7 @@
 #include <dirent.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 
 #include "trellis/core/fs.h"
@@ -48,7 +49,15 @@ class LocalStorage final : public Storage {
   }
 
   Result<std::vector<std::string>> list(std::string_view prefix) override {
+    Result<std::vector<ObjectEntry>> entries = list_entries(prefix);
+    if (!entries.ok()) return entries.status();
     std::vector<std::string> out;
+    for (auto& e : *entries) out.push_back(std::move(e.key));
+    return out;
+  }
+
+  Result<std::vector<ObjectEntry>> list_entries(std::string_view prefix) override {
+    std::vector<ObjectEntry> out;
     std::error_code ec;
     const std::filesystem::path root(root_);
     if (!std::filesystem::exists(root, ec)) return out;
@@ -57,11 +66,29 @@ class LocalStorage final : public Storage {
       if (!it->is_regular_file()) continue;
       std::string rel = std::filesystem::relative(it->path(), root, ec).generic_string();
       if (rel.find(".tmp.") != std::string::npos) continue;  // an unfinished write
-      if (rel.compare(0, prefix.size(), prefix) == 0) out.push_back(std::move(rel));
+      if (rel.compare(0, prefix.size(), prefix) != 0) continue;
+      std::error_code stat_ec;  // a file removed meanwhile is simply not listed
+      const uint64_t size = it->file_size(stat_ec);
+      const auto mtime = it->last_write_time(stat_ec);
+      if (stat_ec) continue;
+      const auto since_epoch = std::chrono::file_clock::to_sys(mtime);
+      out.push_back({std::move(rel), size,
+                     std::chrono::duration_cast<std::chrono::milliseconds>(
+                         since_epoch.time_since_epoch())
+                         .count()});
     }
     if (ec) return io_error("list " + root_ + ": " + ec.message());
-    std::sort(out.begin(), out.end());
+    std::sort(out.begin(), out.end(),
+              [](const ObjectEntry& a, const ObjectEntry& b) { return a.key < b.key; });
     return out;
+  }
+
+  Status remove(std::string_view key) override {
+    if (!is_safe_key(key)) return invalid_argument("bad storage key '" + std::string(key) + "'");
+    std::error_code ec;
+    std::filesystem::remove(path(key), ec);
+    if (ec) return io_error("remove " + path(key) + ": " + ec.message());
+    return {};
   }
 
   std::string url() const override { return "file://" + root_; }
@@ -77,16 +104,6 @@ std::unique_ptr<Storage> make_local_storage(std::string root) {
   std::error_code ec;
   auto abs = std::filesystem::absolute(root, ec);
   return std::make_unique<LocalStorage>(ec ? root : abs.lexically_normal().string());
-}
-
-Result<std::unique_ptr<Storage>> open_storage(std::string_view url) {
-  if (url == "mem://" || url.rfind("mem://", 0) == 0) return make_memory_storage();
-  if (url.rfind("file://", 0) == 0) return make_local_storage(std::string(url.substr(7)));
-  if (url.find("://") != std::string_view::npos) {
-    return invalid_argument("unsupported storage URL '" + std::string(url) +
-                            "' (expected file:///path or mem://)");
-  }
-  return make_local_storage(std::string(url));
 }
 
 }  // namespace trellis

@@ -145,6 +145,15 @@ TEST_P(MetadataContract, FinishTaskIsTheDoneRecordAndHappensOnce) {
   EXPECT_EQ(t->foreach_count, 3);
   EXPECT_EQ(md_->finish_task("F", r, 1, {}, -1).code(), Code::kAlreadyExists);
   EXPECT_EQ(md_->list_artifacts("F", r, 1)->size(), 1u);  // the first writer's index stays
+  auto x = md_->get_artifact("F", r, 1, "x");
+  ASSERT_TRUE(x.ok()) << x.status().to_string();
+  EXPECT_EQ(x->digest, std::string(64, 'a'));
+  EXPECT_EQ(x->codec, "json");
+  EXPECT_EQ(x->type, "int64");
+  EXPECT_EQ(x->size, 2u);
+  Status missing = md_->get_artifact("F", r, 1, "y").status();
+  EXPECT_EQ(missing.code(), Code::kNotFound);
+  EXPECT_NE(missing.message().find("'y'"), std::string::npos) << missing.message();
   // A done task cannot be marked failed by a late orchestrator update.
   ASSERT_TRUE(md_->set_task_status("F", r, 1, TaskStatus::kFailed).ok());
   EXPECT_EQ(md_->get_task("F", r, 1)->status, TaskStatus::kDone);

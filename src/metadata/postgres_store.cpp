@@ -377,6 +377,21 @@ class PostgresStore final : public MetadataStore {
     return list_records("artifacts", flow, run_id, task_id);
   }
 
+  Result<ArtifactRecord> get_artifact(std::string_view flow, int64_t run_id, int64_t task_id,
+                                      std::string_view name) override {
+    Result<PgRows> r = db_->exec(Replay::kAlways,
+                                 "SELECT name, digest, codec, type, size FROM artifacts WHERE "
+                                 "flow = $1 AND run_id = $2 AND task_id = $3 AND name = $4",
+                                 PgParams(flow, run_id, task_id, name));
+    if (!r.ok()) return r.status();
+    if (r->empty()) {
+      return not_found(task_name(flow, run_id, task_id) + " has no artifact '" +
+                       std::string(name) + "'");
+    }
+    return ArtifactRecord{r->str(0, 0), r->str(0, 1), r->str(0, 2), r->str(0, 3),
+                          static_cast<uint64_t>(r->i64(0, 4))};
+  }
+
   Status add_tag(std::string_view flow, int64_t run_id, std::string_view tag) override {
     TRELLIS_RETURN_IF_ERROR(require_run(flow, run_id));
     return write(Replay::kAlways,

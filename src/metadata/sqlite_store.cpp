@@ -375,6 +375,20 @@ class SqliteStore final : public MetadataStore {
     return list_records("artifacts", flow, run_id, task_id);
   }
 
+  Result<ArtifactRecord> get_artifact(std::string_view flow, int64_t run_id, int64_t task_id,
+                                      std::string_view name) override {
+    Stmt s(db_,
+           "SELECT name, digest, codec, type, size FROM artifacts WHERE flow = ? AND run_id = ? "
+           "AND task_id = ? AND name = ?");
+    s.bind(flow).bind(run_id).bind(task_id).bind(name);
+    const int rc = s.step();
+    if (rc == SQLITE_ROW) {
+      return ArtifactRecord{s.str(0), s.str(1), s.str(2), s.str(3), static_cast<uint64_t>(s.i64(4))};
+    }
+    if (rc != SQLITE_DONE) return s.error(rc);
+    return not_found(task_name(flow, run_id, task_id) + " has no artifact '" + std::string(name) + "'");
+  }
+
   Result<std::vector<ArtifactRecord>> list_records(const std::string& table, std::string_view flow,
                                                    int64_t run_id, int64_t task_id) {
     Stmt s(db_,

@@ -28,13 +28,20 @@ class ContentStore {
   // Stores the concatenation of `parts` (no whole copy is made when it is not
   // compressed). zstd only when a sample shows it saves at least 10%. When the
   // blob exists it is read back and re-hashed; a corrupt one (torn write, bit
-  // rot) is replaced by the new bytes, a sound one is kept (`stored` 0).
+  // rot) is replaced by the new bytes, a sound one is kept (`stored` 0). A
+  // storage that trusts_existing() (S3) is not read back: existing is enough.
   Result<BlobInfo> put(const std::vector<std::string_view>& parts);
   Result<BlobInfo> put(std::string_view bytes) { return put(std::vector<std::string_view>{bytes}); }
+  // put() of each blob (a blob is a list of parts), with the storage's batch
+  // calls: one exists_batch, then one write_batch of the missing blobs, so a
+  // remote store keeps many requests in flight. One result per blob, in order.
+  std::vector<Result<BlobInfo>> put_batch(const std::vector<std::vector<std::string_view>>& blobs);
 
   // The blob's bytes. kNotFound for an unknown digest, kCorrupt naming the key
   // when the stored bytes do not hash to `digest` or cannot be decoded.
   Result<std::string> get(std::string_view digest);
+  // get() of each digest with one read_batch. One result per digest, in order.
+  std::vector<Result<std::string>> get_batch(const std::vector<std::string>& digests);
   Result<bool> contains(std::string_view digest);
   // OK when the blob is there and its bytes hash to `digest`; kNotFound,
   // kCorrupt naming the key, or the storage's error otherwise. Reads it whole.
@@ -44,6 +51,7 @@ class ContentStore {
   Storage& storage() { return storage_; }
 
  private:
+  Status keep_existing(std::string_view digest);
   Storage& storage_;
 };
 

@@ -140,6 +140,9 @@ class MetadataStore {
 
   virtual Result<std::vector<ArtifactRecord>> list_artifacts(std::string_view flow,
                                                              int64_t run_id, int64_t task_id) = 0;
+  // One artifact of the index by name (one lookup). kNotFound when the task has none.
+  virtual Result<ArtifactRecord> get_artifact(std::string_view flow, int64_t run_id,
+                                              int64_t task_id, std::string_view name) = 0;
 
   virtual Status add_tag(std::string_view flow, int64_t run_id, std::string_view tag) = 0;
   virtual Status remove_tag(std::string_view flow, int64_t run_id, std::string_view tag) = 0;
