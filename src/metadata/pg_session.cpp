@@ -199,6 +199,7 @@ void PgSession::backoff(int attempt) const {
 }
 
 Status PgSession::with_retries(Replay replay, const std::function<Status(bool&)>& once) {
+  outcome_unknown_ = false;
   for (int attempt = 1;; ++attempt) {
     Status st = ensure_connected();
     if (st.ok()) {
@@ -206,6 +207,7 @@ Status PgSession::with_retries(Replay replay, const std::function<Status(bool&)>
       st = once(committing);
       if (st.ok() || (!lost_ && !retryable_)) return st;
       if (lost_ && committing && replay == Replay::kBeforeCommit) {
+        outcome_unknown_ = true;
         return unavailable(st.message() +
                            " (the connection dropped while it committed; it may "
                            "have taken effect, so it is not rerun)");

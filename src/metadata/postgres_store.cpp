@@ -4,6 +4,7 @@
 // Every statement goes through PgSession (pg_session.h), which reconnects and reruns
 // after a dropped connection where that is safe.
 #include <algorithm>
+#include <tuple>
 #include <unordered_map>
 
 #include "metadata/pg_session.h"
@@ -255,7 +256,7 @@ class PostgresStore final : public MetadataStore {
   Status finish_task(std::string_view flow, int64_t run_id, int64_t task_id,
                      const std::vector<ArtifactRecord>& artifacts, int64_t foreach_count) override {
     const std::string name = task_name(flow, run_id, task_id);
-    return db_->transaction(Replay::kBeforeCommit, [&](PgTx& tx) -> Status {
+    Status st = db_->transaction(Replay::kBeforeCommit, [&](PgTx& tx) -> Status {
       Result<PgRows> done = tx.exec(
           "UPDATE tasks SET status = 'done', finished_ms = $1, foreach_count = $2 "
           "WHERE flow = $3 AND run_id = $4 AND task_id = $5 AND status <> 'done'",
@@ -290,6 +291,13 @@ class PostgresStore final : public MetadataStore {
                          })
           .with_context(name);
     });
+    // The connection dropped while COMMIT was in flight. Done with exactly this index means
+    // it committed (or a finisher with the same index did): what the caller wanted.
+    if (!st.ok() && db_->outcome_unknown() &&
+        is_done_with(flow, run_id, task_id, artifacts, foreach_count)) {
+      return {};
+    }
+    return st;
   }
 
   Result<TaskRecord> get_task(std::string_view flow, int64_t run_id, int64_t task_id) override {
@@ -385,8 +393,8 @@ class PostgresStore final : public MetadataStore {
                                  PgParams(flow, run_id, task_id, name));
     if (!r.ok()) return r.status();
     if (r->empty()) {
-      return not_found(task_name(flow, run_id, task_id) + " has no artifact '" +
-                       std::string(name) + "'");
+      return not_found(task_name(flow, run_id, task_id) + " has no artifact '" + std::string(name) +
+                       "'");
     }
     return ArtifactRecord{r->str(0, 0), r->str(0, 1), r->str(0, 2), r->str(0, 3),
                           static_cast<uint64_t>(r->i64(0, 4))};
@@ -554,6 +562,23 @@ class PostgresStore final : public MetadataStore {
                      static_cast<uint64_t>(r->i64(i, 4))});
     }
     return out;
+  }
+
+  bool is_done_with(std::string_view flow, int64_t run_id, int64_t task_id,
+                    std::vector<ArtifactRecord> artifacts, int64_t foreach_count) {
+    Result<TaskRecord> task = get_task(flow, run_id, task_id);
+    Result<std::vector<ArtifactRecord>> stored = list_artifacts(flow, run_id, task_id);
+    if (!task.ok() || !stored.ok() || task->status != TaskStatus::kDone ||
+        task->foreach_count != foreach_count || stored->size() != artifacts.size()) {
+      return false;
+    }
+    auto key = [](const ArtifactRecord& a) {
+      return std::tie(a.name, a.digest, a.codec, a.type, a.size);
+    };
+    std::sort(artifacts.begin(), artifacts.end(),
+              [&](const auto& a, const auto& b) { return key(a) < key(b); });
+    return std::equal(artifacts.begin(), artifacts.end(), stored->begin(),
+                      [&](const auto& a, const auto& b) { return key(a) == key(b); });
   }
 
   // One statement whose rows do not matter.

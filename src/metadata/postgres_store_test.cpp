@@ -4,10 +4,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <thread>
 
+#include "metadata/pg_cut_proxy.h"
 #include "metadata/pg_test_schema.h"
 #include "metadata/store_common.h"
 #include "trellis/metadata/metadata_store.h"
@@ -56,6 +58,35 @@ class PostgresMetadata : public ::testing::Test {
     t.task_id = id;
     t.step = "start";
     return t;
+  }
+  // A URL for this test's schema through `proxy`; empty when the test server is not on
+  // 127.0.0.1 over TCP.
+  std::string via(const test::PgCutProxy& proxy) {
+    const std::string host = conninfo("host");
+    if (!host.empty() && host != "127.0.0.1" && host != "localhost") return "";
+    auto encoded = [](const std::string& v) {
+      std::string out;
+      for (unsigned char c : v) {
+        static const char* hex = "0123456789ABCDEF";
+        if (std::isalnum(c))
+          out += static_cast<char>(c);
+        else
+          out += std::string("%") + hex[c >> 4] + hex[c & 15];
+      }
+      return out;
+    };
+    std::string url = "postgresql://127.0.0.1:" + std::to_string(proxy.port()) + "/" +
+                      encoded(conninfo("dbname")) + "?sslmode=disable&options=-csearch_path%3D" +
+                      pg_->name() + "&application_name=" + pg_->name();
+    for (const char* keyword : {"user", "password"}) {
+      if (!conninfo(keyword).empty())
+        url += std::string("&") + keyword + "=" + encoded(conninfo(keyword));
+    }
+    return url;
+  }
+  int upstream_port() {
+    const std::string port = conninfo("port");
+    return port.empty() ? 5432 : std::stoi(port);
   }
   RunRecord run(const std::string& flow) {
     RunRecord r;
@@ -163,6 +194,39 @@ TEST_F(PostgresMetadata, AStatementThatMayHaveCommittedIsNotRerun) {
   EXPECT_NE(created.message().find("not rerun"), std::string::npos) << created.message();
   EXPECT_NE(created.message().find("F/1/task 1"), std::string::npos) << created.message();
   ASSERT_TRUE(md->create_task(task(1)).ok());  // the store itself is fine again
+}
+
+TEST_F(PostgresMetadata, AFinishTaskWhoseCommitAnswerIsLostIsDoneAnyway) {
+  test::PgCutProxy proxy(upstream_port());
+  const std::string url = via(proxy);
+  if (url.empty()) GTEST_SKIP() << "the test server is not on 127.0.0.1";
+  auto md = open(url);
+  ASSERT_NE(md, nullptr);
+  ASSERT_EQ(*md->create_run(run("F")), 1);
+  ASSERT_TRUE(md->create_task(task(1)).ok());
+  proxy.arm();
+  Status done =
+      md->finish_task("F", 1, 1, {{"b", "d2", "json", "", 2}, {"a", "d1", "json", "", 1}}, 3);
+  EXPECT_EQ(proxy.cuts(), 1);
+  EXPECT_TRUE(done.ok()) << done.to_string();  // it looked: the task is done with its index
+  EXPECT_EQ(md->get_task("F", 1, 1)->status, TaskStatus::kDone);
+  EXPECT_EQ(md->finish_task("F", 1, 1, {}, -1).code(), Code::kAlreadyExists);
+}
+
+TEST_F(PostgresMetadata, ACreateRunWhoseCommitAnswerIsLostSaysItMayHaveHappened) {
+  test::PgCutProxy proxy(upstream_port());
+  const std::string url = via(proxy);
+  if (url.empty()) GTEST_SKIP() << "the test server is not on 127.0.0.1";
+  auto md = open(url);
+  ASSERT_NE(md, nullptr);
+  proxy.arm();
+  auto id = md->create_run(run("F"));
+  EXPECT_EQ(proxy.cuts(), 1);
+  ASSERT_EQ(id.status().code(), Code::kUnavailable);
+  EXPECT_NE(id.status().message().find("may have taken effect"), std::string::npos)
+      << id.status().message();
+  EXPECT_EQ(pg_->exec("SELECT count(*) FROM " + pg_->name() + ".runs"), "1");  // it had
+  EXPECT_EQ(*md->create_run(run("F")), 2);  // not rerun: no second run 1
 }
 
 TEST_F(PostgresMetadata, AnUnreachableServerIsAFastErrorNamingTheUrl) {
