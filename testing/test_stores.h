@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -18,9 +19,10 @@ namespace trellis::test {
 
 class TestStores {
  public:
-  explicit TestStores(const std::string& local_dir) {
+  // `remote` unset: as TRELLIS_TEST_STORES says.
+  explicit TestStores(const std::string& local_dir, std::optional<bool> remote = std::nullopt) {
     const char* mode = std::getenv("TRELLIS_TEST_STORES");
-    remote_ = mode && std::string(mode) == "remote";
+    remote_ = remote.value_or(mode && std::string(mode) == "remote");
     if (!remote_) {
       options_.root = local_dir;
       args_ = " --root " + local_dir;

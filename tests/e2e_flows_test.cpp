@@ -278,7 +278,7 @@ TEST_F(FlowE2E, ControlCharactersInNamesAndUrlsCannotForgeLogLines) {
   const std::vector<std::string> commands = {
       linear + " resume " + forged + root,                                        // a step name
       linear + " run --start-at " + forged + root,                                // a value
-      linear + " run --metadata sqlite:///proc/none/" + forged + "/m.db" + root,  // a URL
+      linear + " run" + root + " --metadata sqlite:///proc/none/" + forged + "/m.db",  // a URL
       linear + " step " + forged + " --run-id 1 --task-id 1" + root,              // a task's error
       test::build_path("bin/trellis") + root + " show Linear/" + forged,          // a pathspec
       test::build_path("bin/trellis") + root + " " + forged,                      // a command
@@ -397,6 +397,56 @@ TEST_F(FlowE2E, TwoRunsAtOnceDoNotMix) {
     EXPECT_EQ(c->tasks(run, "square")->size(), static_cast<size_t>(width));
   }
   EXPECT_EQ(totals, (std::set<int64_t>{91, 285}));
+}
+
+// gc while a run is in progress, over and over: the older run goes, the
+// running one keeps every blob it stored or reused (equal values are shared
+// across runs, so the second run reuses blobs the first made), and it ends with
+// every artifact readable.
+TEST_F(FlowE2E, GcDuringARunKeepsEverythingTheRunNeeds) {
+  const std::string work = test::build_path("flows/foreach_work");
+  ASSERT_EQ(run_command(work + " run --width 6 --work-ms 20 --data-kb 64" + stores_.args()).exit_code, 0);
+  const std::string out = dir_.file("run2.txt");
+  const auto started = run_command(work + " run --width 12 --work-ms 300 --data-kb 64" + stores_.args() +
+                                   " --max-workers 2 > " + out + " 2>&1 & echo $!");
+  const pid_t pid = std::stoi(started.output);
+  const std::string gc = test::build_path("bin/trellis") + stores_.args() +
+                         " gc --keep-runs 1 --grace-hours 0 --delete";
+  int rounds = 0;
+  std::string last;
+  while (::kill(pid, 0) == 0 && rounds < 200) {
+    auto r = run_command(gc);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    last = r.output;
+    ++rounds;
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) break;
+  }
+  EXPECT_GE(rounds, 2) << "gc ran while the run was in progress";
+  EXPECT_NE(run_command("cat " + out).output.find("run succeeded"), std::string::npos)
+      << run_command("cat " + out).output;
+  auto c = client();
+  EXPECT_EQ(c->run("ForeachWork", 1).status().code(), Code::kNotFound) << "run 1 was collected";
+  auto run = c->run("ForeachWork", 2);
+  ASSERT_TRUE(run.ok()) << run.status().to_string();
+  EXPECT_EQ(run->status, RunStatus::kSucceeded);
+  int artifacts = 0;
+  auto tasks = c->tasks(*run);
+  ASSERT_TRUE(tasks.ok()) << tasks.status().to_string();
+  for (const auto& t : *tasks) {
+    auto arts = c->artifacts(t);
+    ASSERT_TRUE(arts.ok()) << arts.status().to_string();
+    for (const auto& a : *arts) {
+      auto bytes = c->artifact_bytes(t, a.name);
+      EXPECT_TRUE(bytes.ok()) << pathspec_of(t) << "/" << a.name << ": " << bytes.status().to_string();
+      ++artifacts;
+    }
+    EXPECT_TRUE(c->logs(t).ok()) << pathspec_of(t);
+  }
+  EXPECT_GT(artifacts, 20);
+  // Once it is done, gc with the same rules frees nothing more of it.
+  auto after = run_command(gc);
+  EXPECT_NE(after.output.find("deleted 0 run(s)"), std::string::npos) << after.output << last;
 }
 
 TEST_F(FlowE2E, ValidationAndParameterErrorsExitWithCode2) {

@@ -3,6 +3,8 @@
 // runs the executable `trellis-NAME` found next to this one or on PATH.
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <csignal>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "trellis/client/client.h"
+#include "trellis/client/gc.h"
 #include "trellis/core/clock.h"
 #include "trellis/core/format.h"
 #include "trellis/core/fs.h"
@@ -44,7 +47,10 @@ int usage(std::FILE* out) {
       "  tag add|remove|list FLOW/RUN [TAG]\n"
       "  report FLOW/RUN [-o FILE]      a self-contained HTML report of a run\n"
       "  export-tensorboard FLOW/RUN DIR   scalars and images as TensorBoard event files\n"
-      "  config [set KEY VALUE | unset KEY]  the stores in force and where each came from\n\n"
+      "  config [set KEY VALUE | unset KEY]  the stores in force and where each came from\n"
+      "  gc [--keep-runs N] [--keep-days D] [--grace-hours H] [--delete]\n"
+      "                                runs past retention and blobs nothing refers to (dry run\n"
+      "                                unless --delete)\n\n"
       "PATHSPEC is Flow[/run[/step[/task]]]; run may be 'latest'.\n"
       "Other commands run trellis-<command> (trellis data, trellis train, trellis serve).\n"
       "The stores: --root DIR (a local folder), or --datastore URL (a path, file:///path,\n"
@@ -384,6 +390,54 @@ int cmd_config(const ClientOptions& options, const Cli& cli) {
   return 0;
 }
 
+Result<int64_t> count_option(const Cli& cli, const std::string& name, int64_t fallback) {
+  auto it = cli.options.find(name);
+  if (it == cli.options.end()) return fallback;
+  char* end = nullptr;
+  errno = 0;
+  const long long v = std::strtoll(it->second.c_str(), &end, 10);
+  if (it->second.empty() || *end || errno || v < 0) {
+    return invalid_argument("--" + name + " '" + it->second + "' is not a whole number >= 0");
+  }
+  return static_cast<int64_t>(v);
+}
+
+int cmd_gc(Client& c, const Cli& cli) {
+  if (!cli.args.empty()) return fail(invalid_argument("gc takes no arguments, only options"));
+  for (const auto& [name, v] : cli.options) {
+    if (name != "keep-runs" && name != "keep-days" && name != "grace-hours" && name != "root" &&
+        name != "datastore" && name != "metadata") {
+      return fail(invalid_argument("gc: unknown option --" + name));
+    }
+  }
+  GcOptions o;
+  Result<int64_t> runs = count_option(cli, "keep-runs", -1), days = count_option(cli, "keep-days", -1),
+                  grace = count_option(cli, "grace-hours", 1);
+  for (const auto* r : {&runs, &days, &grace}) {
+    if (!r->ok()) return fail(r->status());
+  }
+  o.keep_runs = *runs;
+  o.keep_days = *days;
+  o.grace = std::chrono::hours(*grace);
+  o.dry_run = std::find(cli.flags.begin(), cli.flags.end(), "delete") == cli.flags.end();
+  Result<GcReport> r = collect_garbage(c, o);
+  if (!r.ok()) return fail(r.status());
+  const char* would = o.dry_run ? "would delete" : "deleted";
+  for (const auto& run : r->runs_deleted) std::printf("%s run %s\n", would, escape_for_log(run).c_str());
+  for (const auto& run : r->runs_kept_by_alias) {
+    std::printf("kept run %s: a registry alias points into it\n", escape_for_log(run).c_str());
+  }
+  for (const auto& run : r->runs_running) std::printf("kept run %s: still running\n", escape_for_log(run).c_str());
+  std::printf("%s %zu run(s) and %llu of %llu blob(s), %s freed%s\n", would, r->runs_deleted.size(),
+              (unsigned long long)r->blobs_deleted, (unsigned long long)r->blobs_total,
+              human_size(r->bytes_freed).c_str(), o.dry_run ? " (dry run: add --delete)" : "");
+  if (r->blobs_too_new) {
+    std::printf("kept %llu unreferenced blob(s) newer than %s UTC (grace period or a running task)\n",
+                (unsigned long long)r->blobs_too_new, format_utc_ms(r->cutoff_ms).substr(0, 19).c_str());
+  }
+  return 0;
+}
+
 // git-style: `trellis NAME args` runs trellis-NAME from this folder or PATH.
 int run_external(const std::string& name, int argc, char** argv, int first) {
   const std::string exe = "trellis-" + name;
@@ -440,7 +494,7 @@ int main(int argc, char** argv) {
   const std::string command = argv[i++];
   if (command == "help" || command == "--help" || command == "-h") return usage(stdout);
   static const std::set<std::string> kBuiltIn = {"flows", "runs", "show", "get", "logs", "metrics",
-                                                 "tag", "report", "export-tensorboard", "config"};
+                                                 "tag", "report", "export-tensorboard", "config", "gc"};
   if (!kBuiltIn.count(command)) return run_external(command, argc, argv, i);
 
   Cli cli;
@@ -452,7 +506,7 @@ int main(int argc, char** argv) {
       std::string name = a.substr(2), value;
       if (auto eq = name.find('='); eq != std::string::npos) {
         cli.options[name.substr(0, eq)] = name.substr(eq + 1);
-      } else if (name == "json") {
+      } else if (name == "json" || name == "delete") {
         cli.flags.push_back(name);
       } else if (i + 1 < argc) {
         cli.options[name] = argv[++i];
@@ -479,5 +533,6 @@ int main(int argc, char** argv) {
   if (command == "metrics") return cmd_metrics(c, cli);
   if (command == "report") return cmd_report(c, cli);
   if (command == "export-tensorboard") return cmd_export_tensorboard(c, cli);
+  if (command == "gc") return cmd_gc(c, cli);
   return cmd_tag(c, cli);
 }

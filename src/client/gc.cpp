@@ -125,7 +125,8 @@ Result<GcReport> collect_garbage(Client& c, const GcOptions& o) {
       ++report.blobs_referenced;
       continue;
     }
-    if (e.modified_ms > cutoff) {
+    // S3 times have whole seconds: a second of margin keeps a blob written just after the cutoff.
+    if (e.modified_ms + 1000 > cutoff) {
       ++report.blobs_too_new;
       continue;
     }
@@ -134,7 +135,7 @@ Result<GcReport> collect_garbage(Client& c, const GcOptions& o) {
       Result<std::vector<ObjectEntry>> now_entry = storage.list_entries(e.key);
       if (!now_entry.ok()) return now_entry.status();
       if (now_entry->empty() || now_entry->front().key != e.key) continue;
-      if (now_entry->front().modified_ms > cutoff) {
+      if (now_entry->front().modified_ms + 1000 > cutoff) {
         ++report.blobs_too_new;
         continue;
       }

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "trellis/core/fs.h"
+#include "trellis/datastore/s3_storage.h"
 
 namespace trellis {
 namespace {
@@ -88,9 +89,48 @@ Result<std::string> normalize_metadata(const Setting& s) {
 }
 
 const std::vector<std::string>& config_keys() {
-  static const std::vector<std::string> keys = {"datastore",   "metadata",  "s3.endpoint",
-                                                "s3.region",   "s3.profile", "s3.addressing"};
+  static const std::vector<std::string> keys = {"datastore", "metadata", "s3.endpoint",
+                                                "s3.region", "s3.addressing"};
   return keys;
+}
+
+// s3://bucket/prefix[?endpoint=URL&region=R&addressing=path|virtual]: the AWS
+// environment first, then the config's "s3" object, then the URL's own query.
+Result<std::unique_ptr<Storage>> open_s3(const StoreSettings& settings) {
+  const std::string& url = settings.datastore.value;
+  const size_t q = url.find('?');
+  Result<S3Options> options = s3_options_from_environment(url.substr(0, q));
+  if (!options.ok()) return options.status();
+  std::map<std::string, std::string> overrides;
+  if (settings.config.contains("s3")) {
+    for (const auto& [k, v] : settings.config["s3"].items()) overrides[k] = v.get<std::string>();
+  }
+  if (q != std::string::npos) {
+    std::string_view query = std::string_view(url).substr(q + 1);
+    while (!query.empty()) {
+      const size_t amp = query.find('&');
+      const std::string_view item = query.substr(0, amp);
+      const size_t eq = item.find('=');
+      const std::string key(item.substr(0, eq));
+      if (eq == std::string_view::npos || (key != "endpoint" && key != "region" && key != "addressing")) {
+        return invalid_argument("datastore URL '" + url + "': unknown or empty parameter '" +
+                                std::string(item) + "' (known: endpoint, region, addressing)");
+      }
+      overrides[key] = std::string(item.substr(eq + 1));
+      query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    }
+  }
+  for (const auto& [k, v] : overrides) {
+    if (k == "endpoint") options->endpoint = v;
+    if (k == "region") options->region = v;
+    if (k == "addressing") {
+      if (v == "path") options->addressing = S3Options::Addressing::kPath;
+      else if (v == "virtual") options->addressing = S3Options::Addressing::kVirtualHost;
+      else if (v == "auto") options->addressing = S3Options::Addressing::kAuto;
+      else return invalid_argument("datastore URL '" + url + "': addressing '" + v + "' is not path, virtual or auto");
+    }
+  }
+  return make_s3_storage(std::move(options).value());
 }
 
 }  // namespace
@@ -256,7 +296,9 @@ Result<Stores> open_stores(const StoreSettings& settings, OpenMode mode) {
                        "; run a flow first, or point --root / $TRELLIS_ROOT / --datastore at it)");
     }
   }
-  Result<std::unique_ptr<Storage>> storage = open_storage(settings.datastore.value);
+  Result<std::unique_ptr<Storage>> storage = starts_with(settings.datastore.value, "s3://")
+                                                 ? open_s3(settings)
+                                                 : open_storage(settings.datastore.value);
   if (!storage.ok()) return storage.status().with_context("datastore (from " + settings.datastore.source + ")");
   s.storage = std::move(storage).value();
   s.cas = std::make_unique<ContentStore>(*s.storage);

@@ -50,8 +50,10 @@ Result<std::string> TaskDatastore::load(const Pathspec& artifact, const CodecWan
 
 std::vector<Result<std::string>> TaskDatastore::load_batch(const std::vector<ArtifactRecord>& recs,
                                                            const Pathspec& task) {
-  std::vector<Result<std::string>> out;
-  for (const auto& r : recs) out.push_back(cas_.get(r.digest));  // MERGE: get_batch
+  std::vector<std::string> digests;
+  digests.reserve(recs.size());
+  for (const auto& r : recs) digests.push_back(r.digest);
+  std::vector<Result<std::string>> out = cas_.get_batch(digests);
   for (size_t i = 0; i < out.size(); ++i) {
     if (!out[i].ok()) out[i] = out[i].status().with_context(task.with_artifact(recs[i].name).str());
   }
@@ -63,8 +65,7 @@ Result<std::vector<ArtifactRecord>> TaskDatastore::save_batch(
   std::vector<std::vector<std::string_view>> blobs;
   blobs.reserve(values.size());
   for (const auto& v : values) blobs.push_back(v.parts);
-  std::vector<Result<BlobInfo>> infos;
-  for (const auto& b : blobs) infos.push_back(cas_.put(b));  // MERGE: put_batch
+  std::vector<Result<BlobInfo>> infos = cas_.put_batch(blobs);
   std::vector<ArtifactRecord> out;
   out.reserve(values.size());
   for (size_t i = 0; i < values.size(); ++i) {

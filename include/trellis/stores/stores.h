@@ -64,7 +64,7 @@ std::string config_file_path();
 // Reads it; an absent file is an empty object, a malformed one an error naming it.
 Result<Json> read_config(const std::string& path);
 // Sets (value non-empty) or removes one key ("datastore", "metadata",
-// "s3.endpoint", "s3.region", "s3.profile", "s3.addressing"), validating it, atomically.
+// "s3.endpoint", "s3.region", "s3.addressing"), validating it, atomically.
 Status write_config_value(const std::string& path, const std::string& key, const std::string& value);
 
 // A URL fit for messages: any password removed.
