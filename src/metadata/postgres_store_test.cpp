@@ -9,8 +9,8 @@
 #include <cstdlib>
 #include <thread>
 
-#include "metadata/pg_cut_proxy.h"
 #include "metadata/pg_test_schema.h"
+#include "testing/flaky_proxy.h"
 #include "metadata/store_common.h"
 #include "trellis/metadata/metadata_store.h"
 
@@ -61,7 +61,7 @@ class PostgresMetadata : public ::testing::Test {
   }
   // A URL for this test's schema through `proxy`; empty when the test server is not on
   // 127.0.0.1 over TCP.
-  std::string via(const test::PgCutProxy& proxy) {
+  std::string via(const test::FlakyProxy& proxy) {
     const std::string host = conninfo("host");
     if (!host.empty() && host != "127.0.0.1" && host != "localhost") return "";
     auto encoded = [](const std::string& v) {
@@ -197,31 +197,31 @@ TEST_F(PostgresMetadata, AStatementThatMayHaveCommittedIsNotRerun) {
 }
 
 TEST_F(PostgresMetadata, AFinishTaskWhoseCommitAnswerIsLostIsDoneAnyway) {
-  test::PgCutProxy proxy(upstream_port());
+  test::FlakyProxy proxy(upstream_port(), 0, test::ProxyFault::kReset);
   const std::string url = via(proxy);
   if (url.empty()) GTEST_SKIP() << "the test server is not on 127.0.0.1";
   auto md = open(url);
   ASSERT_NE(md, nullptr);
   ASSERT_EQ(*md->create_run(run("F")), 1);
   ASSERT_TRUE(md->create_task(task(1)).ok());
-  proxy.arm();
+  proxy.lose_answer_to("COMMIT");
   Status done =
       md->finish_task("F", 1, 1, {{"b", "d2", "json", "", 2}, {"a", "d1", "json", "", 1}}, 3);
-  EXPECT_EQ(proxy.cuts(), 1);
+  EXPECT_EQ(proxy.answers_lost(), 1);
   EXPECT_TRUE(done.ok()) << done.to_string();  // it looked: the task is done with its index
   EXPECT_EQ(md->get_task("F", 1, 1)->status, TaskStatus::kDone);
   EXPECT_EQ(md->finish_task("F", 1, 1, {}, -1).code(), Code::kAlreadyExists);
 }
 
 TEST_F(PostgresMetadata, ACreateRunWhoseCommitAnswerIsLostSaysItMayHaveHappened) {
-  test::PgCutProxy proxy(upstream_port());
+  test::FlakyProxy proxy(upstream_port(), 0, test::ProxyFault::kReset);
   const std::string url = via(proxy);
   if (url.empty()) GTEST_SKIP() << "the test server is not on 127.0.0.1";
   auto md = open(url);
   ASSERT_NE(md, nullptr);
-  proxy.arm();
+  proxy.lose_answer_to("COMMIT");
   auto id = md->create_run(run("F"));
-  EXPECT_EQ(proxy.cuts(), 1);
+  EXPECT_EQ(proxy.answers_lost(), 1);
   ASSERT_EQ(id.status().code(), Code::kUnavailable);
   EXPECT_NE(id.status().message().find("may have taken effect"), std::string::npos)
       << id.status().message();
