@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "datastore/s3_http.h"
+#include "trellis/core/buffer.h"
 
 namespace trellis {
 namespace {
@@ -261,7 +262,9 @@ Status S3Storage::read_rest(std::string_view key, const HttpResponse& first, std
                             const std::function<void(std::string_view)>& on_chunk) {
   const uint64_t total = uint64_t(total_from_content_range(first.content_range));
   const uint64_t part = options_.part_size;
-  out.resize(total);
+  out = uninitialized_string(total);
+  // Pages faulted in ahead of the arriving ranges (first touch is costly on a VM).
+  PageFaulter faulter(out.data(), out.size());
   std::memcpy(out.data(), first.body.data(), first.body.size());
   const uint64_t n_ranges = (total - first.body.size() + part - 1) / part;
   // Bytes received per range; the prefix handed to on_chunk is the run of
