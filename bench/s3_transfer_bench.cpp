@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
   const std::string file = "/tmp/trellis-s3-bench.bin";
   if (boto3) std::ofstream(file, std::ios::binary).write(data.data(), std::streamsize(data.size()));
 
-  std::vector<double> put_s, get_s, raw_get_s, up_s, down_s;
+  std::vector<double> put_s, get_s, raw_get_s, raw_put_s, read_cpu_s, up_s, down_s;
   for (int r = 0; r < rounds; ++r) {
     (void)(*storage)->remove(trellis::ContentStore::object_key(trellis::sha256_hex(data)));
     double t0 = now_s();
@@ -109,17 +109,26 @@ int main(int argc, char** argv) {
     }
     back = std::string();
     // The storage alone, for the cost of the content store (hash, trailer) on top.
-    double c3 = cpu_s();
+    const double c3 = cpu_s();
     double t3 = now_s();
     auto raw = (*storage)->read(trellis::ContentStore::object_key(info->digest));
     double t4 = now_s();
-    std::printf("storage read cpu %.3f s\n", cpu_s() - c3);
+    const double read_cpu = cpu_s() - c3;
     raw = std::string();
     raw_get_s.push_back(t4 - t3);
+    read_cpu_s.push_back(read_cpu);
+    double t5 = now_s();
+    trellis::Status raw_put = (*storage)->write("raw.bin", {data});
+    double t6 = now_s();
+    if (!raw_put.ok()) {
+      std::fprintf(stderr, "write: %s\n", raw_put.to_string().c_str());
+      return 1;
+    }
+    raw_put_s.push_back(t6 - t5);
     put_s.push_back(t1 - t0);
     get_s.push_back(t2 - t1);
-    std::printf("round %d trellis put %.3f s get %.3f s (storage read alone %.3f s)\n", r + 1,
-                t1 - t0, t2 - t1, t4 - t3);
+    std::printf("round %d trellis put %.3f s get %.3f s (storage alone: write %.3f s read %.3f s)\n",
+                r + 1, t1 - t0, t2 - t1, t6 - t5, t4 - t3);
     if (!boto3) continue;
     const std::string cmd = "/usr/bin/python3 " + script + " " + endpoint + " " + bucket +
                             " bench-s3-transfer/boto3.bin " + file;
@@ -139,10 +148,13 @@ int main(int argc, char** argv) {
     std::printf("round %d boto3 upload %.3f s download %.3f s\n", r + 1, up, down);
   }
   std::remove(file.c_str());
+  (void)(*storage)->remove("raw.bin");
   const double mbytes = double(mb) * 1.048576;
   std::printf("s3_put_MBps %.0f\n", mbytes / median(put_s));
   std::printf("s3_get_MBps %.0f\n", mbytes / median(get_s));
+  std::printf("s3_storage_write_MBps %.0f\n", mbytes / median(raw_put_s));
   std::printf("s3_storage_read_MBps %.0f\n", mbytes / median(raw_get_s));
+  std::printf("s3_storage_read_cpu_s %.3f\n", median(read_cpu_s));
   if (boto3) {
     std::printf("boto3_upload_MBps %.0f\n", mbytes / median(up_s));
     std::printf("boto3_download_MBps %.0f\n", mbytes / median(down_s));

@@ -275,8 +275,8 @@ std::vector<HttpResponse> HttpClient::perform(std::vector<HttpRequest>& requests
     curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
-    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 512L * 1024);
-    curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 128L * 1024);
+    curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 128L * 1024);
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     if (rq.method == "PUT" || rq.method == "POST") {
       curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);

@@ -214,12 +214,16 @@ std::vector<Result<bool>> S3Storage::exists_batch(const std::vector<std::string>
   return out;
 }
 
-// First a GET of the first part_size bytes of every key at once: a small object
-// arrives whole, a large one tells its size (Content-Range) and the rest comes
-// in ranges, in parallel, into one buffer of the full size.
+// First a GET of the first kFirstRange bytes of every key at once: a small
+// object arrives whole, a large one tells its size (Content-Range) and the rest
+// comes in part_size ranges, in parallel, into one buffer of the full size. The
+// first range is small so that it costs no more than a HEAD would.
+constexpr uint64_t kFirstRange = 1 << 20;
+
 std::vector<Result<std::string>> S3Storage::read_all(
     const std::vector<std::string>& keys, const std::function<void(std::string_view)>& on_chunk) {
-  const std::string first_range = "Range: bytes=0-" + std::to_string(options_.part_size - 1);
+  const std::string first_range =
+      "Range: bytes=0-" + std::to_string(std::min<uint64_t>(kFirstRange, options_.part_size) - 1);
   std::vector<HttpRequest> requests;
   for (const auto& key : keys) {
     requests.push_back({.method = "GET", .url = object_url(key), .headers = {first_range}});
