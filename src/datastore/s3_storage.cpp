@@ -275,6 +275,7 @@ Status S3Storage::read_rest(std::string_view key, const HttpResponse& first, std
   // complete ranges from the start plus whatever of the next one has arrived.
   std::vector<uint64_t> received(n_ranges, 0);
   size_t complete = 0;
+  uint64_t reported = first.body.size();
   auto progress = [&](size_t index, size_t bytes) {
     received[index] = bytes;
     if (!on_chunk) return;
@@ -282,7 +283,10 @@ Status S3Storage::read_rest(std::string_view key, const HttpResponse& first, std
     while (complete < n_ranges && received[complete] == range_size(complete)) ++complete;
     uint64_t prefix = first.body.size() + complete * part;
     if (complete < n_ranges) prefix += received[complete];
-    on_chunk(std::string_view(out.data(), std::min<uint64_t>(prefix, total)));
+    prefix = std::min<uint64_t>(prefix, total);
+    if (prefix == reported) return;  // bytes arrived further on: the prefix is unchanged
+    reported = prefix;
+    on_chunk(std::string_view(out.data(), prefix));
   };
   if (on_chunk) on_chunk(std::string_view(out.data(), first.body.size()));
   std::vector<HttpRequest> requests;
