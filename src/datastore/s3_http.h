@@ -3,6 +3,7 @@
 // retries the retryable ones; the XML helpers read S3's small responses.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -59,6 +60,7 @@ class HttpClient {
  private:
   struct Pool;
   std::unique_ptr<Pool> take_pool();
+  std::chrono::milliseconds backoff(int retry);  // full jitter: [0, min(cap, base * 2^retry)]
   void give_back(std::unique_ptr<Pool> pool);
 
   const S3Options options_;

@@ -268,6 +268,16 @@ TEST_F(S3Server, SmallObjectsRoundTrip) {
   EXPECT_NE(missing.status().message().find("a/none"), std::string::npos);
 }
 
+TEST_F(S3Server, KeysWithSpacesPlusAndUnicodeAreSignedAndListed) {
+  const std::string key = "odd/a b+c=d,e;\xc3\xa9~(1).txt";
+  ASSERT_TRUE(storage_->write(key, {"v"}).ok());
+  EXPECT_EQ(*storage_->read(key), "v");
+  EXPECT_TRUE(*storage_->exists(key));
+  EXPECT_EQ(*storage_->list("odd/a b"), std::vector<std::string>{key});
+  ASSERT_TRUE(storage_->remove(key).ok());
+  EXPECT_FALSE(*storage_->exists(key));
+}
+
 TEST_F(S3Server, LargeObjectsGoMultipartAndComeBackInParallelRanges) {
   S3Options o = options();
   o.part_size = 5 << 20;
