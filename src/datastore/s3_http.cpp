@@ -110,6 +110,7 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
     t->response->etag.clear();
     t->response->content_range.clear();
     t->response->last_modified.clear();
+    t->response->content_length = -1;
     return size * count;
   }
   auto value = [&](size_t name_len) {
@@ -129,9 +130,11 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
     }
   }
   if (starts_with_ci(line, "last-modified:")) t->response->last_modified = value(14);
-  if (starts_with_ci(line, "content-length:") && !t->request->into && t->status_seen < 300) {
+  if (starts_with_ci(line, "content-length:")) {
     const unsigned long long n = std::strtoull(value(15).c_str(), nullptr, 10);
-    if (n < (1ull << 34)) t->response->body.reserve(n);
+    t->response->content_length = int64_t(n);
+    const bool is_body = t->request->method != "HEAD" && !t->request->into && t->status_seen < 300;
+    if (is_body && n < (1ull << 34)) t->response->body.reserve(n);
   }
   return size * count;
 }

@@ -38,6 +38,7 @@ struct HttpResponse {
   std::string body;             // the body unless written `into`
   std::string transport_error;  // curl's words when status is 0
   std::string etag, content_range, last_modified;
+  int64_t content_length = -1;  // the Content-Length header, -1 when absent
   uint64_t received = 0;        // body bytes received (into or body)
   int attempts = 0;
   bool ok() const { return status >= 200 && status < 300; }

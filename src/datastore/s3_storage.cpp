@@ -386,6 +386,12 @@ Status S3Storage::write_multipart(std::string_view key, const std::vector<std::s
   if (done.ok() && done.body.find("<Error>") != std::string::npos) {
     done.status = 500;
   }
+  if (!done.ok() && done.attempts > 1 && done.status == 404) {
+    // A retried Complete whose first try went through (its answer was lost)
+    // finds the upload gone: the object is there if it has the full size.
+    HttpResponse head = http_.perform_one({.method = "HEAD", .url = object_url(key)});
+    if (head.ok() && head.content_length == int64_t(total)) return {};
+  }
   if (!done.ok()) return abort_upload(failure("POST (CompleteMultipartUpload)", key, done));
   return {};
 }

@@ -15,6 +15,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <thread>
 
 #include "testing/flaky_proxy.h"
 #include "testing/temp_dir.h"
@@ -388,6 +389,24 @@ TEST_F(S3Server, BatchesKeepManyRequestsInFlight) {
   for (const auto& r : cas.put_batch(blobs)) EXPECT_EQ(r->stored, 0u);  // HEAD is enough
   auto got = cas.get_batch(digests);
   for (size_t i = 0; i < bodies.size(); ++i) EXPECT_EQ(*got[i], bodies[i]);
+}
+
+TEST_F(S3Server, SafeFromSeveralThreads) {
+  ContentStore cas(*storage_);
+  std::vector<std::thread> threads;
+  std::vector<int> good(4, 0);
+  for (size_t i = 0; i < good.size(); ++i) {
+    threads.emplace_back([&, i] {
+      for (uint64_t k = 0; k < 8; ++k) {
+        const std::string v = random_bytes(1000 + 10 * k, 100 * i + k);
+        auto put = cas.put(v);
+        auto got = put.ok() ? cas.get(put->digest) : Result<std::string>(put.status());
+        good[i] += got.ok() && *got == v;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (size_t i = 0; i < good.size(); ++i) EXPECT_EQ(good[i], 8) << "thread " << i;
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
