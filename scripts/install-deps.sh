@@ -14,6 +14,7 @@ packages=(
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libtorch-dev libopencv-dev libcpp-httplib-dev libcurl4-openssl-dev libpq-dev
   libexpat1-dev python3-numpy chromium
+  postgresql postgresql-client  # PostgreSQL metadata tests (scripts/services/postgres-up.sh)
   python3-boto3  # S3 tests: boto3 reads what S3Storage wrote; scripts/services/s3-check.py
   clang-14 libclang-rt-14-dev  # scripts/fuzz.sh: clang++-14 and libFuzzer (libclang_rt.fuzzer)
 )

@@ -7,6 +7,7 @@
 
 #include "testing/command.h"
 #include "testing/temp_dir.h"
+#include "testing/test_stores.h"
 #include "trellis/core/fs.h"
 #include "trellis/core/ndarray.h"
 #include "trellis/metadata/metadata_store.h"
@@ -21,19 +22,25 @@ class CliE2E : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new test::TempDir();
+    stores_ = new test::TestStores(dir_->path());
     for (const char* cmd : {"linear run", "foreach run --width 3", "artifacts run --mb 1",
                             "tracking run"}) {
-      auto r = run_command(test::build_path("flows/") + cmd + " --root " + dir_->path());
+      auto r = run_command(test::build_path("flows/") + cmd + stores_->args());
       ASSERT_EQ(r.exit_code, 0) << r.output;
     }
   }
-  static void TearDownTestSuite() { delete dir_; }
+  static void TearDownTestSuite() {
+    delete stores_;
+    delete dir_;
+  }
   test::CommandResult trellis(const std::string& args) {
-    return run_command(test::build_path("bin/trellis") + " --root " + dir_->path() + " " + args);
+    return run_command(test::build_path("bin/trellis") + stores_->args() + " " + args);
   }
   static test::TempDir* dir_;
+  static test::TestStores* stores_;
 };
 test::TempDir* CliE2E::dir_ = nullptr;
+test::TestStores* CliE2E::stores_ = nullptr;
 
 TEST_F(CliE2E, RunsShowGet) {
   auto runs = trellis("runs Linear");

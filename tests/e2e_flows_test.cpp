@@ -11,6 +11,7 @@
 
 #include "testing/command.h"
 #include "testing/temp_dir.h"
+#include "testing/test_stores.h"
 #include "trellis/client/client.h"
 #include "trellis/core/fs.h"
 
@@ -24,15 +25,15 @@ class FlowE2E : public ::testing::Test {
   // Runs example `flow` with `args` against this test's store.
   test::CommandResult flow(const std::string& name, const std::string& args,
                            const std::string& env = "") {
-    return run_command(env + " " + test::build_path("flows/" + name) + " " + args + " --root " +
-                       dir_.path() + " --max-workers 2");
+    return run_command(env + " " + test::build_path("flows/" + name) + " " + args + stores_.args() +
+                       " --max-workers 2");
   }
   test::CommandResult resume(const std::string& name, const std::string& args = "") {
     return run_command("TRELLIS_EXAMPLE_FIXED=1 " + test::build_path("flows/" + name) +
-                       " resume " + args + " --root " + dir_.path());
+                       " resume " + args + stores_.args());
   }
   std::unique_ptr<Client> client() {
-    auto c = Client::open({.root = dir_.path()});
+    auto c = Client::open(stores_.options());
     EXPECT_TRUE(c.ok()) << c.status().to_string();
     return std::move(c).value();
   }
@@ -52,6 +53,7 @@ class FlowE2E : public ::testing::Test {
     return out;
   }
   test::TempDir dir_;
+  test::TestStores stores_{dir_.path()};
 };
 
 TEST_F(FlowE2E, LinearRunKeepsEveryArtifactAndCodeIdentity) {
@@ -208,6 +210,7 @@ TEST_F(FlowE2E, CrashesOfTasksAreFailedAttemptsNotOrchestratorCrashes) {
 // must name ENOSPC and the path. The disk is a small tmpfs mounted in a private
 // user+mount namespace, so nothing else on the machine fills.
 TEST_F(FlowE2E, ARunWhoseDiskFillsEndsFailedNamingENOSPC) {
+  if (stores_.remote()) GTEST_SKIP() << "fills a local disk: the local-store suite runs it";
   if (run_command("unshare -rm true").exit_code != 0) {
     GTEST_SKIP() << "unshare -rm is not allowed here: no private tmpfs to fill";
   }
@@ -239,6 +242,7 @@ TEST_F(FlowE2E, ARunWhoseDiskFillsEndsFailedNamingENOSPC) {
 // temp file behind; the next run on the store removes such leftovers once
 // their writer is gone (or they are hours old), and nothing else.
 TEST_F(FlowE2E, ARunRemovesTempFilesLeftByKilledWriters) {
+  if (stores_.remote()) GTEST_SKIP() << "temp files are a local folder's: the local-store suite runs it";
   ASSERT_EQ(flow("linear", "run").exit_code, 0);
   const pid_t dead = [] {
     const pid_t pid = fork();
@@ -270,11 +274,11 @@ TEST_F(FlowE2E, ControlCharactersInNamesAndUrlsCannotForgeLogLines) {
   ASSERT_EQ(flow("linear", "run").exit_code, 0);
   const std::string forged = "\"$(printf 'x\\nFORGED: run succeeded\\r\\033[1A')\"";
   const std::string linear = test::build_path("flows/linear");
-  const std::string root = " --root " + dir_.path();
+  const std::string root = stores_.args();
   const std::vector<std::string> commands = {
       linear + " resume " + forged + root,                                        // a step name
       linear + " run --start-at " + forged + root,                                // a value
-      linear + " run --metadata sqlite:///proc/none/" + forged + "/m.db" + root,  // a URL
+      linear + " run" + root + " --metadata sqlite:///proc/none/" + forged + "/m.db",  // a URL
       linear + " step " + forged + " --run-id 1 --task-id 1" + root,              // a task's error
       test::build_path("bin/trellis") + root + " show Linear/" + forged,          // a pathspec
       test::build_path("bin/trellis") + root + " " + forged,                      // a command
@@ -309,8 +313,8 @@ TEST_F(FlowE2E, ControlCharactersInNamesAndUrlsCannotForgeLogLines) {
 TEST_F(FlowE2E, TimeoutOfAHangingTask) {
   // failing --how hang with no timeout would hang; resilient covers timeouts,
   // here a hang is stopped by SIGTERM to the orchestrator and recorded.
-  const std::string cmd = test::build_path("flows/failing") + " run --how hang --root " +
-                          dir_.path() + " > " + dir_.file("out.txt") + " 2>&1 & echo $!";
+  const std::string cmd = test::build_path("flows/failing") + " run --how hang" + stores_.args() +
+                          " > " + dir_.file("out.txt") + " 2>&1 & echo $!";
   auto started = run_command(cmd);
   const pid_t pid = std::stoi(started.output);
   for (int i = 0; i < 200; ++i) {
@@ -331,7 +335,7 @@ TEST_F(FlowE2E, TimeoutOfAHangingTask) {
 
 TEST_F(FlowE2E, OrchestratorKilledWithSigkillThenResumed) {
   const std::string cmd = test::build_path("flows/failing") +
-                          " run --sleep-ms 400 --fail-at none --root " + dir_.path() + " > " +
+                          " run --sleep-ms 400 --fail-at none " + stores_.args() + " > " +
                           dir_.file("out.txt") + " 2>&1 & echo $!";
   auto started = run_command(cmd);
   const pid_t pid = std::stoi(started.output);
@@ -343,7 +347,7 @@ TEST_F(FlowE2E, OrchestratorKilledWithSigkillThenResumed) {
   }
   ::kill(pid, SIGKILL);
   std::this_thread::sleep_for(std::chrono::milliseconds(800));  // let the orphaned task end
-  auto runs = run_command(test::build_path("bin/trellis") + " runs Failing --root " + dir_.path());
+  auto runs = run_command(test::build_path("bin/trellis") + " runs Failing " + stores_.args());
   EXPECT_NE(runs.output.find("killed"), std::string::npos) << runs.output;
   auto r = resume("failing", "--origin-run-id 1");
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -376,7 +380,7 @@ TEST_F(FlowE2E, CheckpointsCarryALongStepAcrossRetryAndResume) {
 }
 
 TEST_F(FlowE2E, TwoRunsAtOnceDoNotMix) {
-  const std::string base = test::build_path("flows/foreach") + " run --root " + dir_.path();
+  const std::string base = test::build_path("flows/foreach") + " run " + stores_.args();
   auto r = run_command("(" + base + " --width 6 > " + dir_.file("a.txt") + " 2>&1 & " + base +
                        " --width 9 > " + dir_.file("b.txt") + " 2>&1; wait)");
   auto a = run_command("cat " + dir_.file("a.txt"));
@@ -395,12 +399,62 @@ TEST_F(FlowE2E, TwoRunsAtOnceDoNotMix) {
   EXPECT_EQ(totals, (std::set<int64_t>{91, 285}));
 }
 
+// gc while a run is in progress, over and over: the older run goes, the
+// running one keeps every blob it stored or reused (equal values are shared
+// across runs, so the second run reuses blobs the first made), and it ends with
+// every artifact readable.
+TEST_F(FlowE2E, GcDuringARunKeepsEverythingTheRunNeeds) {
+  const std::string work = test::build_path("flows/foreach_work");
+  ASSERT_EQ(run_command(work + " run --width 6 --work-ms 20 --data-kb 64" + stores_.args()).exit_code, 0);
+  const std::string out = dir_.file("run2.txt");
+  const auto started = run_command(work + " run --width 12 --work-ms 300 --data-kb 64" + stores_.args() +
+                                   " --max-workers 2 > " + out + " 2>&1 & echo $!");
+  const pid_t pid = std::stoi(started.output);
+  const std::string gc = test::build_path("bin/trellis") + stores_.args() +
+                         " gc --keep-runs 1 --grace-hours 0 --delete";
+  int rounds = 0;
+  std::string last;
+  while (::kill(pid, 0) == 0 && rounds < 200) {
+    auto r = run_command(gc);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    last = r.output;
+    ++rounds;
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) break;
+  }
+  EXPECT_GE(rounds, 2) << "gc ran while the run was in progress";
+  EXPECT_NE(run_command("cat " + out).output.find("run succeeded"), std::string::npos)
+      << run_command("cat " + out).output;
+  auto c = client();
+  EXPECT_EQ(c->run("ForeachWork", 1).status().code(), Code::kNotFound) << "run 1 was collected";
+  auto run = c->run("ForeachWork", 2);
+  ASSERT_TRUE(run.ok()) << run.status().to_string();
+  EXPECT_EQ(run->status, RunStatus::kSucceeded);
+  int artifacts = 0;
+  auto tasks = c->tasks(*run);
+  ASSERT_TRUE(tasks.ok()) << tasks.status().to_string();
+  for (const auto& t : *tasks) {
+    auto arts = c->artifacts(t);
+    ASSERT_TRUE(arts.ok()) << arts.status().to_string();
+    for (const auto& a : *arts) {
+      auto bytes = c->artifact_bytes(t, a.name);
+      EXPECT_TRUE(bytes.ok()) << pathspec_of(t) << "/" << a.name << ": " << bytes.status().to_string();
+      ++artifacts;
+    }
+    EXPECT_TRUE(c->logs(t).ok()) << pathspec_of(t);
+  }
+  EXPECT_GT(artifacts, 20);
+  // Once it is done, gc with the same rules frees nothing more of it.
+  auto after = run_command(gc);
+  EXPECT_NE(after.output.find("deleted 0 run(s)"), std::string::npos) << after.output << last;
+}
+
 TEST_F(FlowE2E, ValidationAndParameterErrorsExitWithCode2) {
   auto broken = run_command(test::build_path("flows/broken_flow") + " check");
   EXPECT_EQ(broken.exit_code, 2);
   EXPECT_NE(broken.output.find("cycle: a -> b -> a"), std::string::npos) << broken.output;
   EXPECT_NE(broken.output.find("unknown step 'nowhere'"), std::string::npos);
-  auto run_broken = run_command(test::build_path("flows/broken_flow") + " run --root " + dir_.path());
+  auto run_broken = run_command(test::build_path("flows/broken_flow") + " run " + stores_.args());
   EXPECT_EQ(run_broken.exit_code, 2);
 
   auto type = flow("linear", "run --start-at abc");

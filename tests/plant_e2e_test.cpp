@@ -8,6 +8,7 @@
 
 #include "testing/command.h"
 #include "testing/temp_dir.h"
+#include "testing/test_stores.h"
 #include "trellis/client/client.h"
 
 namespace trellis {
@@ -19,14 +20,18 @@ class PlantE2E : public ::testing::Test {
  protected:
   test::CommandResult plant(const std::string& args, const std::string& env = "") {
     return run_command(env + " " + test::build_path("flows/plant_detection") + " " + args +
-                       " --root " + dir_.path());
+                       stores_.args());
+  }
+  test::CommandResult trellis(const std::string& args) {
+    return run_command(test::build_path("bin/trellis") + stores_.args() + " " + args);
   }
   std::unique_ptr<Client> client() {
-    auto c = Client::open({.root = dir_.path()});
+    auto c = Client::open(stores_.options());
     EXPECT_TRUE(c.ok()) << c.status().to_string();
     return std::move(c).value();
   }
   test::TempDir dir_;
+  test::TestStores stores_{dir_.path()};
 };
 
 constexpr const char* kQuick = " --testing --image-size 128 --batch-size 2 --gallery 2";
@@ -49,12 +54,19 @@ TEST_F(PlantE2E, TestingRunDeploysThenAFailedEvaluateResumesWithoutRetraining) {
   auto media = c->media(*eval);
   ASSERT_TRUE(media.ok());
   EXPECT_GE(media->size(), 2u);  // per-class table, predictions table (+ PR curves)
+  // The CLI reads the same stores: a value, and the run's report.
+  auto got = trellis("get PlantDetection/1/evaluate/metrics");
+  ASSERT_EQ(got.exit_code, 0) << got.output;
+  EXPECT_NE(got.output.find("\"stats\""), std::string::npos) << got.output;
+  auto report = trellis("report PlantDetection/1 -o " + dir_.file("report.html"));
+  ASSERT_EQ(report.exit_code, 0) << report.output;
+  EXPECT_GT(std::filesystem::file_size(dir_.file("report.html")), 10000u);
 
   // Serve the alias and send one test image (the README's main job, in small).
   {
     const std::string log = dir_.file("server.log");
-    auto started = run_command(test::build_path("bin/trellis") + " serve plant/production --port 0 --root " +
-                               dir_.path() + " > " + log + " 2>&1 & echo $!");
+    auto started = run_command(test::build_path("bin/trellis") + " serve plant/production --port 0" +
+                               stores_.args() + " > " + log + " 2>&1 & echo $!");
     const pid_t pid = std::stoi(started.output);
     std::string port;
     for (int i = 0; i < 600 && port.empty(); ++i) {
@@ -75,7 +87,6 @@ TEST_F(PlantE2E, TestingRunDeploysThenAFailedEvaluateResumesWithoutRetraining) {
     EXPECT_EQ(j["model"], "PlantDetection/1") << reply.output;
     EXPECT_EQ(j["width"], 320);
     EXPECT_TRUE(j["detections"].is_array());
-    EXPECT_TRUE(std::filesystem::exists(dir_.file("servers/plant_production.json")));
     ::kill(pid, SIGTERM);
     for (int i = 0; i < 100 && ::kill(pid, 0) == 0; ++i) usleep(100000);
   }

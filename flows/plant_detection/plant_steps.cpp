@@ -335,24 +335,14 @@ void deploy_model(Task& t, const Json& cfg, const std::string& alias, double min
     decision["reason"] = why;
     std::printf("not deployed: %s; %s keeps its model\n", why.c_str(), alias.c_str());
   } else {
-    t.set_alias(alias, {{"pathspec", model_pathspec.substr(0, model_pathspec.rfind('/'))},
-                        {"artifact", "model"}, {"version", t.flow_name() + "/" + std::to_string(t.run_id())},
+    Pathspec model_task = Pathspec::parse_exact(model_pathspec, 5).value();
+    model_task.artifact.clear();
+    t.set_alias(alias, {{"pathspec", model_task.str()},
+                        {"artifact", "model"}, {"version", Pathspec::of_run(t.flow_name(), t.run_id()).str()},
                         {"map", map}, {"map50", t.get(kMap50)}});
     decision["deployed"] = true;
     std::printf("deployed %s as %s (mAP %.4f)\n", model_pathspec.c_str(), alias.c_str(), map);
-    // A server running for this alias reloads (it registered its pid and URL).
-    std::string file = alias;
-    std::replace(file.begin(), file.end(), '/', '_');
-    const char* root = std::getenv("TRELLIS_ROOT");
-    const std::string reg = std::string(root ? root : ".trellis") + "/servers/" + file + ".json";
-    if (Result<std::string> text = read_file(reg); text.ok()) {
-      Result<Json> info = parse_json(*text, reg);
-      if (info.ok() && info->contains("pid") && ::kill(info->value("pid", 0), SIGHUP) == 0) {
-        std::printf("told the server at %s (pid %d) to reload\n", info->value("url", "").c_str(),
-                    info->value("pid", 0));
-        decision["reloaded_server"] = info->value("url", "");
-      }
-    }
+    // Servers of this alias follow it (trellis serve watches the metadata), on any host.
   }
   t.put(kDeployment, decision);
   std::printf("serve it:  trellis serve %s --port 8080\n", alias.c_str());
@@ -370,8 +360,13 @@ std::string store_report(Task& t) {
   Result<std::string> html = render_run_report(**client, *run);
   if (!html.ok()) throw TaskError("report: " + html.status().message());
   t.put(Key<Bytes>{"report"}, Bytes{*html});
-  const std::string path = (*client)->root() + "/reports/" + t.flow_name() + "-" +
-                           std::to_string(t.run_id()) + ".html";
+  const std::string name = t.flow_name() + "-" + std::to_string(t.run_id()) + ".html";
+  // A local store keeps a copy beside the runs; any store has the artifact.
+  const std::string root = (*client)->settings().local_root();
+  if (root.empty()) {
+    return "artifact " + t.pathspec() + "/report (trellis get " + t.pathspec() + "/report --out " + name + ")";
+  }
+  const std::string path = root + "/reports/" + name;
   if (Status s = atomic_write_file(path, *html); !s.ok()) throw TaskError("report: " + s.message());
   return path;
 }

@@ -3,6 +3,8 @@
 // runs the executable `trellis-NAME` found next to this one or on PATH.
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <csignal>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "trellis/client/client.h"
+#include "trellis/client/gc.h"
 #include "trellis/core/clock.h"
 #include "trellis/core/format.h"
 #include "trellis/core/fs.h"
@@ -34,7 +37,7 @@ struct Cli {
 
 int usage(std::FILE* out) {
   std::fprintf(out,
-      "usage: trellis [--root DIR] <command> [args]\n\n"
+      "usage: trellis [--root DIR | --datastore URL] [--metadata URL] <command> [args]\n\n"
       "  flows                         flows with recorded runs\n"
       "  runs FLOW [--tag T]           runs of a flow, newest first\n"
       "  show PATHSPEC                 a flow, run, step or task, with artifacts\n"
@@ -43,10 +46,17 @@ int usage(std::FILE* out) {
       "  metrics PATHSPEC              scalars a task logged\n"
       "  tag add|remove|list FLOW/RUN [TAG]\n"
       "  report FLOW/RUN [-o FILE]      a self-contained HTML report of a run\n"
-      "  export-tensorboard FLOW/RUN DIR   scalars and images as TensorBoard event files\n\n"
+      "  export-tensorboard FLOW/RUN DIR   scalars and images as TensorBoard event files\n"
+      "  config [set KEY VALUE | unset KEY]  the stores in force and where each came from\n"
+      "  gc [--keep-runs N] [--keep-days D] [--grace-hours H] [--delete]\n"
+      "                                runs past retention and blobs nothing refers to (dry run\n"
+      "                                unless --delete)\n\n"
       "PATHSPEC is Flow[/run[/step[/task]]]; run may be 'latest'.\n"
       "Other commands run trellis-<command> (trellis data, trellis train, trellis serve).\n"
-      "The store is --root DIR, else $TRELLIS_ROOT, else ./.trellis.\n");
+      "The stores: --root DIR (a local folder), or --datastore URL (a path, file:///path,\n"
+      "s3://bucket/prefix) and --metadata URL (sqlite:///path.db, postgresql://...); else\n"
+      "$TRELLIS_ROOT / $TRELLIS_DATASTORE / $TRELLIS_METADATA; else the config file\n"
+      "(`trellis config`); else ./.trellis.\n");
   return out == stderr ? kUsage : 0;
 }
 
@@ -345,6 +355,89 @@ int cmd_export_tensorboard(Client& c, const Cli& cli) {
   return 0;
 }
 
+// `trellis config`: what is in force and where each value came from; `set`/`unset` edit the file.
+int cmd_config(const ClientOptions& options, const Cli& cli) {
+  const std::string path = config_file_path();
+  if (!cli.args.empty()) {
+    const std::string& verb = cli.args[0];
+    if (verb == "set" && cli.args.size() == 3) {
+      Status s = write_config_value(path, cli.args[1], cli.args[2]);
+      if (!s.ok()) return fail(s);
+      std::printf("%s = %s (in %s)\n", cli.args[1].c_str(), redact_url(cli.args[2]).c_str(), path.c_str());
+      return 0;
+    }
+    if (verb == "unset" && cli.args.size() == 2) {
+      Status s = write_config_value(path, cli.args[1], "");
+      if (!s.ok()) return fail(s);
+      std::printf("%s unset (in %s)\n", cli.args[1].c_str(), path.c_str());
+      return 0;
+    }
+    return fail(invalid_argument("usage: trellis config [set KEY VALUE | unset KEY]"));
+  }
+  Result<StoreSettings> s = resolve_stores(options);
+  if (!s.ok()) return fail(s.status());
+  std::printf("%-10s %s\n%-10s from %s\n", "datastore", redact_url(s->datastore.value).c_str(), "",
+              s->datastore.source.c_str());
+  std::printf("%-10s %s\n%-10s from %s\n", "metadata", redact_url(s->metadata.value).c_str(), "",
+              s->metadata.source.c_str());
+  std::printf("%-10s %s%s\n", "config", s->config_path.c_str(),
+              path_exists(s->config_path) ? "" : " (absent)");
+  if (s->config.contains("s3")) {
+    for (const auto& [k, v] : s->config["s3"].items()) {
+      std::printf("  s3.%-8s %s\n", k.c_str(), v.get<std::string>().c_str());
+    }
+  }
+  return 0;
+}
+
+Result<int64_t> count_option(const Cli& cli, const std::string& name, int64_t fallback) {
+  auto it = cli.options.find(name);
+  if (it == cli.options.end()) return fallback;
+  char* end = nullptr;
+  errno = 0;
+  const long long v = std::strtoll(it->second.c_str(), &end, 10);
+  if (it->second.empty() || *end || errno || v < 0) {
+    return invalid_argument("--" + name + " '" + it->second + "' is not a whole number >= 0");
+  }
+  return static_cast<int64_t>(v);
+}
+
+int cmd_gc(Client& c, const Cli& cli) {
+  if (!cli.args.empty()) return fail(invalid_argument("gc takes no arguments, only options"));
+  for (const auto& [name, v] : cli.options) {
+    if (name != "keep-runs" && name != "keep-days" && name != "grace-hours" && name != "root" &&
+        name != "datastore" && name != "metadata") {
+      return fail(invalid_argument("gc: unknown option --" + name));
+    }
+  }
+  GcOptions o;
+  Result<int64_t> runs = count_option(cli, "keep-runs", -1), days = count_option(cli, "keep-days", -1),
+                  grace = count_option(cli, "grace-hours", 1);
+  for (const auto* r : {&runs, &days, &grace}) {
+    if (!r->ok()) return fail(r->status());
+  }
+  o.keep_runs = *runs;
+  o.keep_days = *days;
+  o.grace = std::chrono::hours(*grace);
+  o.dry_run = std::find(cli.flags.begin(), cli.flags.end(), "delete") == cli.flags.end();
+  Result<GcReport> r = collect_garbage(c, o);
+  if (!r.ok()) return fail(r.status());
+  const char* would = o.dry_run ? "would delete" : "deleted";
+  for (const auto& run : r->runs_deleted) std::printf("%s run %s\n", would, escape_for_log(run).c_str());
+  for (const auto& run : r->runs_kept_by_alias) {
+    std::printf("kept run %s: a registry alias points into it\n", escape_for_log(run).c_str());
+  }
+  for (const auto& run : r->runs_running) std::printf("kept run %s: still running\n", escape_for_log(run).c_str());
+  std::printf("%s %zu run(s) and %llu of %llu blob(s), %s freed%s\n", would, r->runs_deleted.size(),
+              (unsigned long long)r->blobs_deleted, (unsigned long long)r->blobs_total,
+              human_size(r->bytes_freed).c_str(), o.dry_run ? " (dry run: add --delete)" : "");
+  if (r->blobs_too_new) {
+    std::printf("kept %llu unreferenced blob(s) newer than %s UTC (grace period or a running task)\n",
+                (unsigned long long)r->blobs_too_new, format_utc_ms(r->cutoff_ms).substr(0, 19).c_str());
+  }
+  return 0;
+}
+
 // git-style: `trellis NAME args` runs trellis-NAME from this folder or PATH.
 int run_external(const std::string& name, int argc, char** argv, int first) {
   const std::string exe = "trellis-" + name;
@@ -386,16 +479,22 @@ int main(int argc, char** argv) {
   int i = 1;
   for (; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--root" && i + 1 < argc) options.root = argv[++i];
-    else if (a.rfind("--root=", 0) == 0) options.root = a.substr(7);
-    else if (a == "--metadata" && i + 1 < argc) options.metadata_url = argv[++i];
-    else break;
+    bool matched = false;
+    for (auto [name, field] : {std::pair<std::string, std::string*>{"--root", &options.root},
+                               {"--datastore", &options.datastore},
+                               {"--metadata", &options.metadata}}) {
+      if (a == name && i + 1 < argc) *field = argv[++i];
+      else if (a.rfind(name + "=", 0) == 0) *field = a.substr(name.size() + 1);
+      else continue;
+      matched = true;
+    }
+    if (!matched) break;
   }
   if (i >= argc) return usage(stderr);
   const std::string command = argv[i++];
   if (command == "help" || command == "--help" || command == "-h") return usage(stdout);
   static const std::set<std::string> kBuiltIn = {"flows", "runs", "show", "get", "logs", "metrics",
-                                                 "tag", "report", "export-tensorboard"};
+                                                 "tag", "report", "export-tensorboard", "config", "gc"};
   if (!kBuiltIn.count(command)) return run_external(command, argc, argv, i);
 
   Cli cli;
@@ -407,7 +506,7 @@ int main(int argc, char** argv) {
       std::string name = a.substr(2), value;
       if (auto eq = name.find('='); eq != std::string::npos) {
         cli.options[name.substr(0, eq)] = name.substr(eq + 1);
-      } else if (name == "json") {
+      } else if (name == "json" || name == "delete") {
         cli.flags.push_back(name);
       } else if (i + 1 < argc) {
         cli.options[name] = argv[++i];
@@ -416,10 +515,13 @@ int main(int argc, char** argv) {
         return kUsage;
       }
       if (name == "root") options.root = cli.options["root"];
+      if (name == "datastore") options.datastore = cli.options["datastore"];
+      if (name == "metadata") options.metadata = cli.options["metadata"];
     } else {
       cli.args.push_back(a);
     }
   }
+  if (command == "config") return cmd_config(options, cli);
   auto client = Client::open(options);
   if (!client.ok()) return fail(client.status());
   Client& c = **client;
@@ -431,5 +533,6 @@ int main(int argc, char** argv) {
   if (command == "metrics") return cmd_metrics(c, cli);
   if (command == "report") return cmd_report(c, cli);
   if (command == "export-tensorboard") return cmd_export_tensorboard(c, cli);
+  if (command == "gc") return cmd_gc(c, cli);
   return cmd_tag(c, cli);
 }

@@ -4,98 +4,27 @@
 #include <filesystem>
 
 namespace trellis {
-namespace {
-
-bool is_number(std::string_view s) {
-  if (s.empty() || s.size() > 18) return false;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 std::string pathspec_of(const TaskRecord& t) {
-  return t.flow + "/" + std::to_string(t.run_id) + "/" + t.step + "/" + std::to_string(t.task_id);
-}
-
-Result<Pathspec> Pathspec::parse(std::string_view text) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find('/', start);
-    if (end == std::string_view::npos) end = text.size();
-    parts.emplace_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  if (!parts.empty() && parts.back().empty() && parts.size() > 1) parts.pop_back();
-  for (const auto& p : parts) {
-    if (p.empty()) return invalid_argument("bad pathspec '" + std::string(text) + "' (empty part)");
-  }
-  if (parts.size() > 5) {
-    return invalid_argument("bad pathspec '" + std::string(text) +
-                            "' (expected Flow[/run[/step[/task[/artifact]]]])");
-  }
-  Pathspec p;
-  p.flow = parts[0];
-  if (parts.size() > 1) {
-    p.run = parts[1];
-    if (!is_number(p.run) && p.run != "latest") {
-      return invalid_argument("bad pathspec '" + std::string(text) + "': run '" + p.run +
-                              "' is not a number or 'latest'");
-    }
-  }
-  if (parts.size() > 2) p.step = parts[2];
-  if (parts.size() == 4) {
-    // Flow/run/step/task or Flow/run/step/artifact (a step that ran once).
-    if (is_number(parts[3])) p.task = parts[3];
-    else p.artifact = parts[3];
-  }
-  if (parts.size() == 5) {
-    if (!is_number(parts[3])) {
-      return invalid_argument("bad pathspec '" + std::string(text) + "': task '" + parts[3] +
-                              "' is not a number");
-    }
-    p.task = parts[3];
-    p.artifact = parts[4];
-  }
-  return p;
+  return task_pathspec(t.flow, t.run_id, t.step, t.task_id);
 }
 
 Result<std::unique_ptr<Client>> Client::open(const ClientOptions& options) {
+  Result<StoreSettings> settings = resolve_stores(options);
+  if (!settings.ok()) return settings.status();
+  Result<Stores> stores = open_stores(*settings, OpenMode::kExisting);
+  if (!stores.ok()) return stores.status();
   auto c = std::unique_ptr<Client>(new Client());
-  std::string root = options.root;
-  if (root.empty()) {
-    const char* env = std::getenv("TRELLIS_ROOT");
-    root = env && *env ? env : ".trellis";
-  }
-  std::error_code ec;
-  c->root_ = std::filesystem::absolute(root, ec).lexically_normal().string();
-  std::string md_url = options.metadata_url;
-  if (md_url.empty()) {
-    const char* env = std::getenv("TRELLIS_METADATA");
-    md_url = env && *env ? env : "sqlite://" + c->root_ + "/metadata.db";
-    if (!(env && *env) && !std::filesystem::exists(c->root_ + "/metadata.db")) {
-      return not_found("no trellis data in " + c->root_ +
-                       " (run a flow first, or point --root / TRELLIS_ROOT at it)");
-    }
-  }
-  c->storage_ = make_local_storage(c->root_);
-  c->cas_ = std::make_unique<ContentStore>(*c->storage_);
-  Result<std::unique_ptr<MetadataStore>> md = open_metadata(md_url);
-  if (!md.ok()) return md.status();
-  c->md_ = std::move(md).value();
+  c->stores_ = std::move(stores).value();
   return c;
 }
 
-Result<std::vector<std::string>> Client::flows() { return md_->list_flows(); }
+Result<std::vector<std::string>> Client::flows() { return stores_.md->list_flows(); }
 
 Result<std::vector<RunRecord>> Client::runs(const std::string& flow, const std::string& tag) {
-  Result<std::vector<RunRecord>> all = md_->list_runs(flow);
+  Result<std::vector<RunRecord>> all = stores_.md->list_runs(flow);
   if (!all.ok()) return all.status();
   if (all->empty()) {
-    Result<std::vector<std::string>> names = md_->list_flows();
+    Result<std::vector<std::string>> names = stores_.md->list_flows();
     std::string known;
     if (names.ok()) {
       for (const auto& n : *names) known += (known.empty() ? "" : ", ") + n;
@@ -117,7 +46,7 @@ Result<std::vector<RunRecord>> Client::runs(const std::string& flow, const std::
 }
 
 Result<RunRecord> Client::run(const std::string& flow, int64_t run_id) {
-  Result<RunRecord> r = md_->get_run(flow, run_id);
+  Result<RunRecord> r = stores_.md->get_run(flow, run_id);
   if (!r.ok() && r.status().code() == Code::kNotFound) {
     Result<std::vector<RunRecord>> all = runs(flow);
     if (!all.ok()) return all.status();
@@ -143,7 +72,7 @@ Result<RunRecord> Client::latest_successful_run(const std::string& flow) {
 }
 
 Result<std::vector<TaskRecord>> Client::tasks(const RunRecord& run) {
-  return md_->list_tasks(run.flow, run.run_id);
+  return stores_.md->list_tasks(run.flow, run.run_id);
 }
 
 Result<std::vector<TaskRecord>> Client::tasks(const RunRecord& run, const std::string& step) {
@@ -158,7 +87,7 @@ Result<std::vector<TaskRecord>> Client::tasks(const RunRecord& run, const std::s
   if (out.empty()) {
     std::string known;
     for (const auto& s : steps) known += (known.empty() ? "" : ", ") + s;
-    return not_found("run " + run.flow + "/" + std::to_string(run.run_id) + " has no step '" +
+    return not_found("run " + Pathspec::of_run(run.flow, run.run_id).str() + " has no step '" +
                      step + "'" + (known.empty() ? "" : " (steps that ran: " + known + ")"));
   }
   return out;
@@ -168,7 +97,7 @@ Result<TaskRecord> Client::task(const RunRecord& run, const std::string& step) {
   Result<std::vector<TaskRecord>> ts = tasks(run, step);
   if (!ts.ok()) return ts.status();
   if (ts->size() > 1) {
-    return invalid_argument("step " + run.flow + "/" + std::to_string(run.run_id) + "/" + step +
+    return invalid_argument("step " + Pathspec::of_run(run.flow, run.run_id).str() + "/" + step +
                             " ran " + std::to_string(ts->size()) +
                             " tasks; name one (e.g. " + pathspec_of(ts->front()) + ")");
   }
@@ -176,36 +105,27 @@ Result<TaskRecord> Client::task(const RunRecord& run, const std::string& step) {
 }
 
 Result<TaskRecord> Client::task(const RunRecord& run, int64_t task_id) {
-  return md_->get_task(run.flow, run.run_id, task_id);
+  return stores_.md->get_task(run.flow, run.run_id, task_id);
 }
 
 Result<std::vector<ArtifactRecord>> Client::artifacts(const TaskRecord& task) {
-  return md_->list_artifacts(task.flow, task.run_id, task.task_id);
+  return stores_.md->list_artifacts(task.flow, task.run_id, task.task_id);
 }
 
 Result<ArtifactRecord> Client::artifact(const TaskRecord& task, const std::string& name) {
-  Result<std::vector<ArtifactRecord>> arts = artifacts(task);
-  if (!arts.ok()) return arts.status();
-  std::string known;
-  for (auto& a : *arts) {
-    if (a.name == name) return a;
-    known += (known.empty() ? "" : ", ") + a.name;
-  }
-  std::string why = task.status == TaskStatus::kDone ? "" : " (the task is not done)";
-  return not_found(pathspec_of(task) + " has no artifact '" + name + "'" + why +
-                   (known.empty() ? "" : "; it has: " + known));
+  return stores_.tasks->find(Pathspec::of_task(task.flow, task.run_id, task.step, task.task_id), name);
 }
 
-Result<std::string> Client::artifact_bytes(const TaskRecord& task, const std::string& name) {
-  Result<ArtifactRecord> a = artifact(task, name);
+Result<std::string> Client::artifact_bytes(const TaskRecord& task, const std::string& name,
+                                           const CodecWant& want) {
+  const Pathspec at = Pathspec::of_task(task.flow, task.run_id, task.step, task.task_id);
+  Result<ArtifactRecord> a = stores_.tasks->find(at, name);
   if (!a.ok()) return a.status();
-  Result<std::string> bytes = cas_->get(a->digest);
-  if (!bytes.ok()) return bytes.status().with_context(pathspec_of(task) + "/" + name);
-  return bytes;
+  return stores_.tasks->load(*a, at, want);
 }
 
 Result<std::vector<AttemptRecord>> Client::attempts(const TaskRecord& task) {
-  return md_->list_attempts(task.flow, task.run_id, task.task_id);
+  return stores_.md->list_attempts(task.flow, task.run_id, task.task_id);
 }
 
 Result<std::string> Client::logs(const TaskRecord& task, int attempt) {
@@ -224,20 +144,20 @@ Result<std::string> Client::logs(const TaskRecord& task, int attempt) {
     }
   }
   if (chosen->log_digest.empty()) return std::string();
-  return cas_->get(chosen->log_digest);
+  return stores_.cas->get(chosen->log_digest);
 }
 
 Result<std::vector<MetricPoint>> Client::metrics(const TaskRecord& task) {
-  return md_->list_metrics(task.flow, task.run_id, task.task_id);
+  return stores_.md->list_metrics(task.flow, task.run_id, task.task_id);
 }
 
 Result<std::vector<MediaRecord>> Client::media(const TaskRecord& task) {
-  return md_->list_media(task.flow, task.run_id, task.task_id);
+  return stores_.md->list_media(task.flow, task.run_id, task.task_id);
 }
 
 Result<RunRecord> Client::resolve_run(const Pathspec& p) {
   if (p.run.empty() || p.run == "latest") return latest_run(p.flow);
-  return run(p.flow, std::stoll(p.run));
+  return run(p.flow, p.run_id());
 }
 
 Result<TaskRecord> Client::resolve_task(const Pathspec& p) {
@@ -245,9 +165,9 @@ Result<TaskRecord> Client::resolve_task(const Pathspec& p) {
   if (!r.ok()) return r.status();
   if (p.step.empty()) return invalid_argument("pathspec names no step");
   if (p.task.empty()) return task(*r, p.step);
-  Result<TaskRecord> t = task(*r, std::stoll(p.task));
+  Result<TaskRecord> t = task(*r, p.task_id());
   if (t.ok() && t->step != p.step) {
-    return not_found("task " + p.task + " of " + p.flow + "/" + std::to_string(r->run_id) +
+    return not_found("task " + p.task + " of " + Pathspec::of_run(p.flow, r->run_id).str() +
                      " belongs to step '" + t->step + "', not '" + p.step + "'");
   }
   return t;

@@ -1,27 +1,15 @@
 #include <gtest/gtest.h>
 
 #include "testing/temp_dir.h"
+#include "trellis/client/alias_watcher.h"
 #include "trellis/client/client.h"
+
+#include <atomic>
+#include <mutex>
+#include <thread>
 
 namespace trellis {
 namespace {
-
-TEST(Pathspec, ParsesEveryDepth) {
-  auto p = Pathspec::parse("Flow/7/train/3/model");
-  ASSERT_TRUE(p.ok());
-  EXPECT_EQ(p->flow, "Flow");
-  EXPECT_EQ(p->run, "7");
-  EXPECT_EQ(p->step, "train");
-  EXPECT_EQ(p->task, "3");
-  EXPECT_EQ(p->artifact, "model");
-  auto q = Pathspec::parse("Flow/latest/train/model");
-  ASSERT_TRUE(q.ok());
-  EXPECT_EQ(q->task, "");
-  EXPECT_EQ(q->artifact, "model");
-  EXPECT_FALSE(Pathspec::parse("Flow/x").ok());
-  EXPECT_FALSE(Pathspec::parse("Flow//train").ok());
-  EXPECT_FALSE(Pathspec::parse("a/1/b/c/d").ok());
-}
 
 TEST(Client, ReadsWhatWasRecorded) {
   test::TempDir dir;
@@ -61,6 +49,54 @@ TEST(Client, MissingRootIsAClearError) {
   test::TempDir dir;
   auto client = Client::open({.root = dir.file("nothing-here")});
   EXPECT_EQ(client.status().code(), Code::kNotFound);
+}
+
+TEST(AliasWatcher, CallsBackWhenTheAliasMovesAndOnlyThen) {
+  test::TempDir dir;
+  auto md = std::move(open_metadata("sqlite://" + dir.file("metadata.db"))).value();
+  const Json first = {{"pathspec", "F/1/train/2"}}, second = {{"pathspec", "F/2/train/5"}};
+  ASSERT_TRUE(md->set_alias("plant/production", first).ok());
+  std::mutex mu;
+  std::vector<Json> seen;
+  AliasWatcher w({.root = dir.path()}, "plant/production", std::chrono::milliseconds(20),
+                 [&](const Json& v) {
+                   std::lock_guard lock(mu);
+                   seen.push_back(v);
+                 });
+  w.start(first);
+  std::this_thread::sleep_for(std::chrono::milliseconds(120));
+  {
+    std::lock_guard lock(mu);
+    EXPECT_TRUE(seen.empty()) << "no change yet";
+  }
+  ASSERT_TRUE(md->set_alias("plant/production", second).ok());  // another process deploys
+  for (int i = 0; i < 250; ++i) {
+    {
+      std::lock_guard lock(mu);
+      if (!seen.empty()) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(md->set_alias("plant/production", second).ok());  // the same value again
+  std::this_thread::sleep_for(std::chrono::milliseconds(120));
+  w.stop();
+  std::lock_guard lock(mu);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0], second);
+}
+
+TEST(AliasWatcher, ReportsAFailingStoreOnceAndKeepsWatching) {
+  test::TempDir dir;
+  std::atomic<int> errors{0};
+  AliasWatcher w({.root = dir.file("no-store-here")}, "a", std::chrono::milliseconds(10),
+                 [](const Json&) {}, [&](const Status& s) {
+                   EXPECT_NE(s.message().find("watching alias a"), std::string::npos) << s.message();
+                   ++errors;
+                 });
+  w.start(Json());
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  w.stop();
+  EXPECT_EQ(errors.load(), 1);
 }
 
 }  // namespace

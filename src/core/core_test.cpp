@@ -13,6 +13,7 @@
 #include "trellis/core/fs.h"
 #include "trellis/core/hash.h"
 #include "trellis/core/json.h"
+#include "trellis/core/pathspec.h"
 #include "trellis/core/status.h"
 
 namespace trellis {
@@ -30,6 +31,47 @@ Status quarter(int x, int* out) {
   TRELLIS_RETURN_IF_ERROR(q);
   *out = *q;
   return {};
+}
+
+TEST(Pathspec, ParsesEveryDepth) {
+  auto p = Pathspec::parse("Flow/7/train/3/model");
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->flow, "Flow");
+  EXPECT_EQ(p->run, "7");
+  EXPECT_EQ(p->step, "train");
+  EXPECT_EQ(p->task, "3");
+  EXPECT_EQ(p->artifact, "model");
+  auto q = Pathspec::parse("Flow/latest/train/model");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->task, "");
+  EXPECT_EQ(q->artifact, "model");
+  EXPECT_FALSE(Pathspec::parse("Flow/x").ok());
+  EXPECT_FALSE(Pathspec::parse("Flow//train").ok());
+  EXPECT_FALSE(Pathspec::parse("a/1/b/c/d").ok());
+}
+
+TEST(Pathspec, BuildsAndPrintsTheSameText) {
+  const Pathspec t = Pathspec::of_task("Flow", 7, "train", 3);
+  EXPECT_EQ(t.str(), "Flow/7/train/3");
+  EXPECT_EQ(t.with_artifact("model").str(), "Flow/7/train/3/model");
+  EXPECT_EQ(task_pathspec("Flow", 7, "train", 3), "Flow/7/train/3");
+  EXPECT_EQ(Pathspec::of_run("Flow", 2).str(), "Flow/2");
+  EXPECT_EQ(*Pathspec::parse(t.str()), t);
+  EXPECT_EQ(t.run_id(), 7);
+  EXPECT_EQ(t.task_id(), 3);
+  EXPECT_EQ(Pathspec::parse("Flow/latest")->run_id(), 0);
+}
+
+TEST(Pathspec, ExactDepthRefusesLatestAndMissingParts) {
+  EXPECT_TRUE(Pathspec::parse_exact("F/1/s/2", 4).ok());
+  EXPECT_TRUE(Pathspec::parse_exact("F/1/s/2/a", 5).ok());
+  EXPECT_TRUE(Pathspec::parse_exact("F/1", 2).ok());
+  for (auto [text, depth] : std::vector<std::pair<const char*, int>>{
+           {"F/latest/s/2", 4}, {"F/1/s", 4}, {"F/1/s/2/a", 4}, {"F/1/s/a", 5}, {"F/1/s/2", 5}, {"F/1/s/2", 9}}) {
+    Result<Pathspec> p = Pathspec::parse_exact(text, depth);
+    EXPECT_EQ(p.status().code(), Code::kInvalidArgument) << text;
+    EXPECT_NE(p.status().message().find(text), std::string::npos) << p.status().message();
+  }
 }
 
 TEST(Status, ResultCarriesValueOrError) {

@@ -13,6 +13,7 @@
 #include "flow/runner.h"
 #include "trellis/core/format.h"
 #include "trellis/core/fs.h"
+#include "trellis/stores/stores.h"
 #include "trellis/trellis.hpp"
 
 namespace trellis {
@@ -30,7 +31,7 @@ struct Args {
   std::vector<std::string> flags;               // --name without value
 };
 
-const std::set<std::string> kValueOptions = {"root", "metadata", "max-workers", "tag",
+const std::set<std::string> kValueOptions = {"root", "datastore", "metadata", "max-workers", "tag",
                                               "origin-run-id", "run-id", "task-id", "attempt",
                                               "caught-error"};
 
@@ -152,31 +153,15 @@ Result<Json> collect_params(const Flow& flow, const Args& a, const std::set<std:
   return params;
 }
 
-struct Stores {
-  std::string root;
-  std::string metadata_url;
-  std::unique_ptr<Storage> storage;
-  std::unique_ptr<ContentStore> cas;
-  std::unique_ptr<MetadataStore> md;
-};
-
-Result<Stores> open_stores(const Args& a) {
-  Stores s;
-  if (a.options.count("root")) s.root = a.options.at("root");
-  else if (const char* env = std::getenv("TRELLIS_ROOT"); env && *env) s.root = env;
-  else s.root = ".trellis";
-  std::error_code ec;
-  s.root = std::filesystem::absolute(s.root, ec).lexically_normal().string();
-  if (a.options.count("metadata")) s.metadata_url = a.options.at("metadata");
-  else if (const char* env = std::getenv("TRELLIS_METADATA"); env && *env) s.metadata_url = env;
-  else s.metadata_url = "sqlite://" + s.root + "/metadata.db";
-  TRELLIS_RETURN_IF_ERROR(make_dirs(s.root));
-  s.storage = make_local_storage(s.root);
-  s.cas = std::make_unique<ContentStore>(*s.storage);
-  Result<std::unique_ptr<MetadataStore>> md = open_metadata(s.metadata_url);
-  if (!md.ok()) return md.status();
-  s.md = std::move(md).value();
-  return s;
+Result<Stores> open_flow_stores(const Args& a) {
+  auto opt = [&](const char* name) {
+    auto it = a.options.find(name);
+    return it == a.options.end() ? std::string() : it->second;
+  };
+  Result<StoreSettings> settings =
+      resolve_stores({.root = opt("root"), .datastore = opt("datastore"), .metadata = opt("metadata")});
+  if (!settings.ok()) return settings.status();
+  return open_stores(*settings, OpenMode::kCreate);
 }
 
 void print_usage(const Flow& flow, std::FILE* out) {
@@ -188,8 +173,11 @@ void print_usage(const Flow& flow, std::FILE* out) {
                "         [--origin-run-id N]  (default: the latest run)\n"
                "  show                      the graph, steps and parameters\n"
                "  check                     validate the graph\n\n"
-               "options: --root DIR (TRELLIS_ROOT, default ./.trellis), --metadata URL\n"
-               "         (TRELLIS_METADATA), --max-workers N (default: cores), --tag T\n\n"
+               "options: --root DIR (TRELLIS_ROOT, default ./.trellis), or --datastore URL\n"
+               "         (TRELLIS_DATASTORE: a path, file:///path, s3://bucket/prefix) and\n"
+               "         --metadata URL (TRELLIS_METADATA: sqlite:///path.db, postgresql://...);\n"
+               "         `trellis config` shows what is in force. --max-workers N (default:\n"
+               "         cores), --tag T\n\n"
                "parameters of %s:\n",
                flow.name().c_str(), flow.name().c_str());
   for (const auto& p : flow.params()) {
@@ -256,19 +244,19 @@ Result<int64_t> int_option(const Args& a, const std::string& name, int64_t fallb
 }
 
 int run_or_resume(Flow& flow, const GraphInfo& g, const Args& a, bool resume) {
-  static const std::set<std::string> kRunOptions = {"root", "metadata", "max-workers",
+  static const std::set<std::string> kRunOptions = {"root", "datastore", "metadata", "max-workers",
                                                      "origin-run-id"};
-  Result<Stores> stores = open_stores(a);
+  Result<Stores> stores = open_flow_stores(a);
   if (!stores.ok()) return usage_error(stores.status().to_string());
   Result<int64_t> workers = int_option(a, "max-workers", 0);
   if (!workers.ok()) return usage_error(workers.status().message());
   OrchestratorOptions o;
   o.executable = self_exe_path();
-  o.store_args = {"--root", stores->root, "--metadata", stores->metadata_url};
-  o.root = stores->root;
-  o.metadata_url = stores->metadata_url;
-  if (a.options.count("root")) o.resume_hint_args += " --root " + a.options.at("root");
-  if (a.options.count("metadata")) o.resume_hint_args += " --metadata " + a.options.at("metadata");
+  o.store_args = stores->settings.args();
+  o.store_env = stores->settings.env();
+  for (const char* name : {"root", "datastore", "metadata"}) {
+    if (a.options.count(name)) o.resume_hint_args += std::string(" --") + name + " " + a.options.at(name);
+  }
   o.tags = a.tags;
   o.code = code_identity(flow);
   if (resume) {
@@ -308,23 +296,25 @@ int run_or_resume(Flow& flow, const GraphInfo& g, const Args& a, bool resume) {
     if (!params.ok()) return usage_error(params.status().message());
     o.params = *params;
   }
-  // Leftovers of task processes killed mid-write, in earlier runs.
-  if (Result<TempSweepResult> swept = remove_stale_temp_files(stores->root + "/objects");
-      swept.ok() && swept->removed > 0) {
-    std::printf("note: removed %d stale temp file(s) (%s) left by killed writers\n", swept->removed,
-                human_size(swept->bytes).c_str());
+  if (const std::string root = stores->settings.local_root(); !root.empty()) {
+    // Leftovers of task processes killed mid-write, in earlier runs.
+    if (Result<TempSweepResult> swept = remove_stale_temp_files(root + "/objects");
+        swept.ok() && swept->removed > 0) {
+      std::printf("note: removed %d stale temp file(s) (%s) left by killed writers\n",
+                  swept->removed, human_size(swept->bytes).c_str());
+    }
+    // Freed only if the disk fills, so that the run's end can still be recorded.
+    const std::string reserve = root + "/" + kSpaceReserveName;
+    (void)reserve_space(reserve, kSpaceReserveBytes);  // best effort: the disk may be full now
+    o.release_reserve = [reserve] { return release_space(reserve); };
   }
-  // Freed only if the disk fills, so that the run's end can still be recorded.
-  const std::string reserve = stores->root + "/" + kSpaceReserveName;
-  (void)reserve_space(reserve, kSpaceReserveBytes);  // best effort: the disk may be full now
-  o.release_reserve = [reserve] { return release_space(reserve); };
   auto executor = make_local_executor({.max_workers = static_cast<int>(*workers)});
   return orchestrate(flow, g, *stores->md, *stores->cas, *executor, o);
 }
 
-int step_command(Flow& flow, const GraphInfo& g, const Args& a) {
+int step_command(Flow& flow, const Args& a) {
   if (a.positional.size() != 1) return usage_error("step needs exactly one step name");
-  Result<Stores> stores = open_stores(a);
+  Result<Stores> stores = open_flow_stores(a);
   if (!stores.ok()) return usage_error(stores.status().to_string());
   StepCommand cmd;
   cmd.step = a.positional.front();
@@ -337,7 +327,7 @@ int step_command(Flow& flow, const GraphInfo& g, const Args& a) {
   cmd.task_id = *task;
   cmd.attempt = static_cast<int>(*attempt);
   if (a.options.count("caught-error")) cmd.caught_error = a.options.at("caught-error");
-  return run_task(flow, g, cmd, *stores->cas, *stores->md);
+  return run_task(flow, cmd, *stores->tasks);
 }
 
 }  // namespace
@@ -369,7 +359,7 @@ int main(Flow& flow, int argc, char** argv) {
   if (a.command == "show") return show(flow, *graph);
   if (a.command == "run") return run_or_resume(flow, *graph, a, false);
   if (a.command == "resume") return run_or_resume(flow, *graph, a, true);
-  if (a.command == "step") return step_command(flow, *graph, a);
+  if (a.command == "step") return step_command(flow, a);
   return usage_error("unknown command '" + a.command + "' (run, resume, show, check)");
 }
 

@@ -13,6 +13,7 @@
 #include "flow/runner.h"
 #include "trellis/core/clock.h"
 #include "trellis/core/format.h"
+#include "trellis/core/pathspec.h"
 
 namespace trellis {
 namespace {
@@ -103,8 +104,7 @@ class Orchestrator {
   }
 
   std::string pathspec(const Instance& in) const {
-    return flow_.name() + "/" + std::to_string(run_id_) + "/" + in.step + "/" +
-           std::to_string(in.task_id);
+    return task_pathspec(flow_.name(), run_id_, in.step, in.task_id);
   }
 
   bool load_origin() {
@@ -115,8 +115,7 @@ class Orchestrator {
     }
     for (auto& t : *tasks) {
       const std::string key = instance_key(t.step, t.foreach_stack);
-      origin_any_[key] = flow_.name() + "/" + std::to_string(o_.origin_run_id) + "/" + t.step +
-                         "/" + std::to_string(t.task_id);
+      origin_any_[key] = task_pathspec(flow_.name(), o_.origin_run_id, t.step, t.task_id);
       if (t.status == TaskStatus::kDone) origin_done_[key] = t;
     }
     return true;
@@ -162,8 +161,7 @@ class Orchestrator {
       if (!instances_.at(by_task_.at(p)).cloned) return nullptr;
     }
     const TaskRecord& origin = it->second;
-    rec.cloned_from = flow_.name() + "/" + std::to_string(o_.origin_run_id) + "/" + origin.step +
-                      "/" + std::to_string(origin.task_id);
+    rec.cloned_from = task_pathspec(flow_.name(), o_.origin_run_id, origin.step, origin.task_id);
     Result<std::vector<ArtifactRecord>> arts =
         md_.list_artifacts(flow_.name(), o_.origin_run_id, origin.task_id);
     Status s = arts.status();
@@ -285,9 +283,7 @@ class Orchestrator {
     }
     job.env = s.env;
     job.env["TRELLIS_PATHSPEC"] = job.id;
-    // Steps that read other runs (a report, a model registry) find the store.
-    job.env["TRELLIS_ROOT"] = o_.root;
-    job.env["TRELLIS_METADATA"] = o_.metadata_url;
+    for (const auto& [k, v] : o_.store_env) job.env[k] = v;
     job.timeout = in.catching ? std::chrono::milliseconds(0) : s.timeout;
     job.resources = s.resources;
     if (Status st = ex_.submit(job); !st.ok()) {

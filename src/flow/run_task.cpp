@@ -15,23 +15,21 @@ int fail(const std::string& pathspec, const std::string& message) {
   return 1;
 }
 
-std::shared_ptr<ArtifactView> load_view(MetadataStore& md, ContentStore& cas,
-                                        const std::string& flow, int64_t run_id,
-                                        const TaskRecord& task) {
+std::shared_ptr<ArtifactView> load_view(TaskDatastore& store, const std::string& flow,
+                                        int64_t run_id, const TaskRecord& task) {
   auto view = std::make_shared<ArtifactView>();
-  view->cas = &cas;
-  view->pathspec = flow + "/" + std::to_string(run_id) + "/" + task.step + "/" +
-                   std::to_string(task.task_id);
-  Result<std::vector<ArtifactRecord>> arts = md.list_artifacts(flow, run_id, task.task_id);
-  if (!arts.ok()) throw TaskError("artifacts of " + view->pathspec + ": " + arts.status().to_string());
+  view->store = &store;
+  view->task = Pathspec::of_task(flow, run_id, task.step, task.task_id);
+  Result<std::vector<ArtifactRecord>> arts = store.metadata().list_artifacts(flow, run_id, task.task_id);
+  if (!arts.ok()) throw TaskError("artifacts of " + view->task.str() + ": " + arts.status().to_string());
   for (auto& a : *arts) view->records[a.name] = a;
   return view;
 }
 
 }  // namespace
 
-int run_task(Flow& flow, const GraphInfo& graph, const StepCommand& cmd, ContentStore& cas,
-             MetadataStore& md) {
+int run_task(Flow& flow, const StepCommand& cmd, TaskDatastore& store) {
+  MetadataStore& md = store.metadata();
   // Prints reach the console as they happen, not at exit; unbuffered rather than
   // line-buffered so a progress bar redrawn with '\r' shows too.
   std::setvbuf(stdout, nullptr, _IONBF, 0);
@@ -41,7 +39,7 @@ int run_task(Flow& flow, const GraphInfo& graph, const StepCommand& cmd, Content
   ctx.run_id = cmd.run_id;
   ctx.task_id = cmd.task_id;
   ctx.attempt = cmd.attempt;
-  ctx.cas = &cas;
+  ctx.store = &store;
   ctx.md = &md;
   const std::string pathspec = ctx.pathspec();
   const StepSpec* spec = flow.find(cmd.step);
@@ -78,12 +76,12 @@ int run_task(Flow& flow, const GraphInfo& graph, const StepCommand& cmd, Content
     }
     if (spec->is_join) {
       for (const auto& p : parents) {
-        auto view = load_view(md, cas, flow.name(), cmd.run_id, p);
+        auto view = load_view(store, flow.name(), cmd.run_id, p);
         ctx.input_views.push_back(view);
-        ctx.inputs.emplace_back(p.step, view->pathspec, view);
+        ctx.inputs.emplace_back(p.step, view->task.str(), view);
       }
     } else if (!parents.empty()) {
-      ctx.parent = load_view(md, cas, flow.name(), cmd.run_id, parents.front());
+      ctx.parent = load_view(store, flow.name(), cmd.run_id, parents.front());
     }
 
     Task t(ctx);
@@ -116,7 +114,7 @@ int run_task(Flow& flow, const GraphInfo& graph, const StepCommand& cmd, Content
       }
       foreach_count = static_cast<int64_t>(arr->size());
     }
-    (void)graph;
+    ctx.flush_artifacts();
     ctx.flush_metrics();
     Status done = md.finish_task(flow.name(), cmd.run_id, cmd.task_id, ctx.final_artifacts(),
                                  foreach_count);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "trellis/flow/flow.h"
 #include "trellis/flow/graph.h"
 #include "trellis/metadata/metadata_store.h"
+#include "trellis/stores/task_datastore.h"
 
 namespace trellis {
 
@@ -24,14 +26,14 @@ struct StepCommand {
 };
 
 // Runs one task in this process; returns the process exit code.
-int run_task(Flow& flow, const GraphInfo& graph, const StepCommand& cmd, ContentStore& cas,
-             MetadataStore& md);
+int run_task(Flow& flow, const StepCommand& cmd, TaskDatastore& store);
 
 struct OrchestratorOptions {
   std::string executable;                // absolute path of the flow binary
-  std::vector<std::string> store_args;   // "--root X --metadata Y", passed to every task
-  std::string root;                      // absolute store root
-  std::string metadata_url;
+  std::vector<std::string> store_args;   // "--datastore X --metadata Y", passed to every task
+  // Environment that names the same stores (TRELLIS_DATASTORE, ...), for
+  // steps that read other runs (a report, the model registry).
+  std::map<std::string, std::string> store_env;
   std::string resume_hint_args;          // extra args shown in the printed resume command
   Json params = Json::object();
   std::vector<std::string> tags;

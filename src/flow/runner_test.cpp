@@ -21,8 +21,8 @@ namespace {
 // Runs each job's `step` command line at once, in this process.
 class InlineExecutor final : public Executor {
  public:
-  InlineExecutor(Flow& flow, const GraphInfo& graph, ContentStore& cas, MetadataStore& md)
-      : flow_(flow), graph_(graph), cas_(cas), md_(md) {}
+  InlineExecutor(Flow& flow, ContentStore& cas, MetadataStore& md)
+      : flow_(flow), store_(md, cas) {}
 
   Status submit(const JobSpec& job) override {
     StepCommand cmd;
@@ -35,7 +35,7 @@ class InlineExecutor final : public Executor {
       if (name == "--attempt") cmd.attempt = std::stoi(value);
       if (name == "--caught-error") cmd.caught_error = value;
     }
-    const int rc = run_task(flow_, graph_, cmd, cas_, md_);
+    const int rc = run_task(flow_, cmd, store_);
     JobEvent e;
     e.kind = JobEvent::Kind::kExit;
     e.id = job.id;
@@ -56,9 +56,7 @@ class InlineExecutor final : public Executor {
 
  private:
   Flow& flow_;
-  const GraphInfo& graph_;
-  ContentStore& cas_;
-  MetadataStore& md_;
+  TaskDatastore store_;
   std::vector<JobEvent> events_;
 };
 
@@ -115,7 +113,7 @@ class Runner : public ::testing::Test {
     md_ = std::move(open_metadata("mem://")).value();
   }
   int orchestrate_run(int64_t origin = 0) {
-    InlineExecutor ex(flow_, graph_, cas_, *md_);
+    InlineExecutor ex(flow_, cas_, *md_);
     OrchestratorOptions o;
     o.executable = "inline";
     o.origin_run_id = origin;
@@ -158,7 +156,7 @@ TEST_F(Runner, AnyFailedWriteIsRetriedAndTheRunEndsComplete) {
     ContentStore cas(faulty);
     auto md = std::move(open_metadata("mem://")).value();
     faulty.set_faults({.fail_write = n});
-    InlineExecutor ex(flow_, graph_, cas, *md);
+    InlineExecutor ex(flow_, cas, *md);
     OrchestratorOptions o;
     o.executable = "inline";
     ASSERT_EQ(orchestrate(flow_, graph_, *md, cas, ex, o), 0);

@@ -7,14 +7,36 @@
 
 namespace trellis {
 
-std::string ArtifactView::read(const std::string& name) const {
+namespace {
+
+// Values this small are buffered and stored in one batch at the task's end;
+// larger ones are stored at once (each is worth its own requests).
+constexpr size_t kPendingValueLimit = 256u << 10;
+constexpr size_t kPendingTotalLimit = 64u << 20;
+
+}  // namespace
+
+std::string ArtifactView::read(const std::string& name, const CodecWant& want) const {
   auto it = records.find(name);
-  if (it == records.end()) throw TaskError(pathspec + " has no artifact '" + name + "'");
-  Result<std::string> bytes = cas->get(it->second.digest);
-  if (!bytes.ok()) {
-    throw TaskError("artifact '" + name + "' of " + pathspec + ": " + bytes.status().to_string());
-  }
+  if (it == records.end()) throw TaskError(task.str() + " has no artifact '" + name + "'");
+  Result<std::string> bytes = store->load(it->second, task, want);
+  if (!bytes.ok()) throw TaskError(bytes.status().to_string());
   return std::move(bytes).value();
+}
+
+void TaskContext::flush_artifacts() {
+  if (pending.empty()) return;
+  std::vector<EncodedArtifact> values;
+  for (const auto& [name, bytes] : pending) {
+    const ArtifactRecord& r = own.at(name);
+    values.push_back({name, {bytes}, r.codec, r.type});
+  }
+  Result<std::vector<ArtifactRecord>> recs =
+      store->save_batch(values, Pathspec::of_task(flow, run_id, step, task_id));
+  if (!recs.ok()) throw TaskError(recs.status().message());
+  for (auto& r : *recs) own[r.name] = r;
+  pending.clear();
+  pending_bytes = 0;
 }
 
 std::vector<ArtifactRecord> TaskContext::final_artifacts() const {
@@ -37,32 +59,51 @@ Input::Input(std::string step, std::string pathspec, std::shared_ptr<ArtifactVie
     : step_(std::move(step)), pathspec_(std::move(pathspec)), view_(std::move(view)) {}
 
 bool Input::has(const std::string& name) const { return view_->records.count(name) > 0; }
-std::string Input::bytes(const std::string& name) const { return view_->read(name); }
+std::string Input::bytes(const std::string& name, const CodecWant& want) const {
+  return view_->read(name, want);
+}
 
 void Task::put_encoded(const std::string& name, const Encoded& e, const std::string& codec,
                        const std::string& type) {
   if (name.empty() || name.front() == '_') {
     throw TaskError("artifact name '" + name + "' is empty or starts with '_' (reserved)");
   }
+  const size_t size = e.owned.size() + e.borrowed.size();
+  if (auto it = ctx_.pending.find(name); it != ctx_.pending.end()) {
+    ctx_.pending_bytes -= it->second.size();
+    ctx_.pending.erase(it);
+  }
+  if (size <= kPendingValueLimit) {
+    std::string bytes;
+    bytes.reserve(size);
+    bytes.append(e.owned).append(e.borrowed);
+    ctx_.pending_bytes += bytes.size();
+    ctx_.pending[name] = std::move(bytes);
+    ctx_.own[name] = ArtifactRecord{name, "", codec, type, size};  // digest set when stored
+    if (ctx_.pending_bytes > kPendingTotalLimit) ctx_.flush_artifacts();
+    return;
+  }
   std::vector<std::string_view> parts;
   if (!e.owned.empty()) parts.push_back(e.owned);
   if (!e.borrowed.empty()) parts.push_back(e.borrowed);
-  Result<BlobInfo> info = ctx_.cas->put(parts);
-  if (!info.ok()) {
-    throw TaskError("storing artifact '" + name + "' of " + ctx_.pathspec() + ": " +
-                    info.status().to_string());
-  }
-  ctx_.own[name] = ArtifactRecord{name, info->digest, codec, type, info->size};
+  Result<std::vector<ArtifactRecord>> recs = ctx_.store->save_batch(
+      {{name, parts, codec, type}}, Pathspec::of_task(ctx_.flow, ctx_.run_id, ctx_.step, ctx_.task_id));
+  if (!recs.ok()) throw TaskError(recs.status().message());
+  ctx_.own[name] = recs->front();
 }
 
-std::string Task::get_bytes(const std::string& name) const {
+std::string Task::get_bytes(const std::string& name, const CodecWant& want) const {
   auto it = ctx_.own.find(name);
   if (it != ctx_.own.end()) {
-    Result<std::string> b = ctx_.cas->get(it->second.digest);
-    if (!b.ok()) throw TaskError("artifact '" + name + "': " + b.status().to_string());
+    const Pathspec self = Pathspec::of_task(ctx_.flow, ctx_.run_id, ctx_.step, ctx_.task_id);
+    Status codec = TaskDatastore::check_codec(it->second, self, want);
+    if (!codec.ok()) throw TaskError(codec.message());
+    if (auto p = ctx_.pending.find(name); p != ctx_.pending.end()) return p->second;
+    Result<std::string> b = ctx_.store->load(it->second, self, want);
+    if (!b.ok()) throw TaskError(b.status().to_string());
     return std::move(b).value();
   }
-  if (ctx_.parent && ctx_.parent->records.count(name)) return ctx_.parent->read(name);
+  if (ctx_.parent && ctx_.parent->records.count(name)) return ctx_.parent->read(name, want);
   if (!ctx_.inputs.empty()) {
     throw TaskError("join " + ctx_.pathspec() + " has no artifact '" + name +
                     "' of its own: read it from t.inputs() or call t.merge_artifacts() first");
@@ -83,7 +124,7 @@ std::vector<std::string> Task::artifact_names() const {
 const Json& Task::input_json() const {
   if (ctx_.foreach_stack.empty()) throw TaskError(ctx_.pathspec() + " is not inside a foreach");
   if (!ctx_.item_loaded) {
-    const std::string bytes = get_bytes(ctx_.foreach_key);
+    const std::string bytes = get_bytes(ctx_.foreach_key, {"bytes", "bytes"});
     Result<Json> arr = parse_json(bytes, "foreach artifact '" + ctx_.foreach_key + "'");
     if (!arr.ok()) throw TaskError(arr.status().message());
     const int64_t i = index();
@@ -138,35 +179,33 @@ void Task::save_checkpoint_encoded(const std::string& name, const Encoded& e,
   std::vector<std::string_view> parts;
   if (!e.owned.empty()) parts.push_back(e.owned);
   if (!e.borrowed.empty()) parts.push_back(e.borrowed);
-  Result<BlobInfo> info = ctx_.cas->put(parts);
-  Status s = info.status();
-  if (s.ok()) {
-    s = ctx_.md->save_checkpoint(ctx_.flow, ctx_.run_id, ctx_.task_id,
-                                 {name, info->digest, codec, type, info->size});
-  }
+  // Stored at once, not batched: a checkpoint must survive this process.
+  Result<std::vector<ArtifactRecord>> recs = ctx_.store->save_batch(
+      {{name, parts, codec, type}}, Pathspec::of_task(ctx_.flow, ctx_.run_id, ctx_.step, ctx_.task_id));
+  Status s = recs.status();
+  if (s.ok()) s = ctx_.md->save_checkpoint(ctx_.flow, ctx_.run_id, ctx_.task_id, recs->front());
   if (!s.ok()) throw TaskError("saving checkpoint '" + name + "' of " + ctx_.pathspec() + ": " + s.to_string());
 }
 
-std::optional<std::string> Task::load_checkpoint_bytes(const std::string& name) const {
+std::optional<std::string> Task::load_checkpoint_bytes(const std::string& name,
+                                                       const CodecWant& want) const {
   // This task (earlier attempts), then the chain of tasks it was resumed from.
-  std::string flow = ctx_.flow;
-  int64_t run = ctx_.run_id, task = ctx_.task_id;
+  Pathspec at = Pathspec::of_task(ctx_.flow, ctx_.run_id, ctx_.step, ctx_.task_id);
   std::string next = ctx_.resumed_from;
   for (int depth = 0; depth < 64; ++depth) {
-    Result<std::vector<ArtifactRecord>> cps = ctx_.md->list_checkpoints(flow, run, task);
+    Result<std::vector<ArtifactRecord>> cps = ctx_.md->list_checkpoints(at.flow, at.run_id(), at.task_id());
     if (!cps.ok()) throw TaskError("reading checkpoints: " + cps.status().to_string());
     for (const auto& c : *cps) {
       if (c.name != name) continue;
-      Result<std::string> bytes = ctx_.cas->get(c.digest);
+      Result<std::string> bytes = ctx_.store->load(c, at, want);
       if (!bytes.ok()) throw TaskError("checkpoint '" + name + "': " + bytes.status().to_string());
       return std::move(bytes).value();
     }
-    // next = "Flow/run/step/task"
-    const auto a = next.find('/'), b = next.find('/', a + 1), c = next.rfind('/');
-    if (next.empty() || a == std::string::npos || b == std::string::npos || c <= b) return std::nullopt;
-    run = std::stoll(next.substr(a + 1, b - a - 1));
-    task = std::stoll(next.substr(c + 1));
-    Result<TaskRecord> rec = ctx_.md->get_task(flow, run, task);
+    if (next.empty()) return std::nullopt;
+    Result<Pathspec> origin = Pathspec::parse_exact(next, 4);
+    if (!origin.ok()) throw TaskError("task " + at.str() + " was resumed from " + origin.status().message());
+    at = *origin;
+    Result<TaskRecord> rec = ctx_.md->get_task(at.flow, at.run_id(), at.task_id());
     if (!rec.ok()) return std::nullopt;
     next = rec->resumed_from;
   }
@@ -180,7 +219,7 @@ void Task::summary(const std::string& name, double value) {
 namespace {
 
 std::string store_blob(TaskContext& ctx, std::string_view bytes, const std::string& what) {
-  Result<BlobInfo> info = ctx.cas->put(bytes);
+  Result<BlobInfo> info = ctx.store->content().put(bytes);
   if (!info.ok()) throw TaskError("storing " + what + " of " + ctx.pathspec() + ": " + info.status().to_string());
   return info->digest;
 }
@@ -240,30 +279,11 @@ void Task::set_alias(const std::string& alias, const Json& value) {
 }
 
 std::string Task::read_artifact(const std::string& pathspec) const {
-  // Flow/run/step/task/name
-  std::vector<std::string> parts;
-  size_t start = 0;
-  for (size_t slash; (slash = pathspec.find('/', start)) != std::string::npos; start = slash + 1) {
-    parts.push_back(pathspec.substr(start, slash - start));
-  }
-  parts.push_back(pathspec.substr(start));
-  if (parts.size() != 5) throw TaskError("read_artifact needs Flow/run/step/task/name, got '" + pathspec + "'");
-  int64_t run = 0, task = 0;
-  try {
-    run = std::stoll(parts[1]);
-    task = std::stoll(parts[3]);
-  } catch (const std::exception&) {
-    throw TaskError("read_artifact: bad run or task id in '" + pathspec + "'");
-  }
-  Result<std::vector<ArtifactRecord>> arts = ctx_.md->list_artifacts(parts[0], run, task);
-  if (!arts.ok()) throw TaskError(pathspec + ": " + arts.status().to_string());
-  for (const auto& a : *arts) {
-    if (a.name != parts[4]) continue;
-    Result<std::string> bytes = ctx_.cas->get(a.digest);
-    if (!bytes.ok()) throw TaskError(pathspec + ": " + bytes.status().to_string());
-    return std::move(bytes).value();
-  }
-  throw TaskError("no artifact " + pathspec);
+  Result<Pathspec> p = Pathspec::parse_exact(pathspec, 5);
+  if (!p.ok()) throw TaskError("read_artifact: " + p.status().message());
+  Result<std::string> bytes = ctx_.store->load(*p);
+  if (!bytes.ok()) throw TaskError("read_artifact: " + bytes.status().to_string());
+  return std::move(bytes).value();
 }
 
 const std::string& Task::flow_name() const { return ctx_.flow; }

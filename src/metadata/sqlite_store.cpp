@@ -5,16 +5,19 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <thread>
 
+#include "metadata/store_common.h"
 #include "trellis/core/clock.h"
 #include "trellis/metadata/metadata_store.h"
 
 namespace trellis {
 namespace {
 
-constexpr int kSchemaVersion = 3;  // 2: media table, 3: checkpoints, tasks.resumed_from
+// 2: media table, 3: checkpoints, tasks.resumed_from, 4: flow_counters (run ids never reused)
+constexpr int kSchemaVersion = 4;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS runs(
@@ -57,16 +60,15 @@ CREATE TABLE IF NOT EXISTS media(
 CREATE INDEX IF NOT EXISTS media_by_task ON media(flow, run_id, task_id);
 CREATE TABLE IF NOT EXISTS aliases(
   alias TEXT PRIMARY KEY, value TEXT NOT NULL, updated_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS flow_counters(flow TEXT PRIMARY KEY, last_run_id INTEGER NOT NULL);
 )sql";
 
-const std::string kSelectRun =
-    "SELECT flow, run_id, status, created_ms, finished_ms, params, code, origin_run_id, "
-    "host, orchestrator_pid FROM runs";
-const std::string kSelectTask =
-    "SELECT t.flow, t.run_id, t.task_id, t.step, t.status, t.foreach_stack, t.inputs, "
-    "t.foreach_count, t.created_ms, t.started_ms, t.finished_ms, t.cloned_from, t.resumed_from, "
-    "(SELECT COUNT(*) FROM attempts a WHERE a.flow = t.flow AND a.run_id = t.run_id AND "
-    "a.task_id = t.task_id) FROM tasks t";
+const std::string kSelectRunDigests =
+    "SELECT digest FROM artifacts WHERE flow = ? AND run_id = ? UNION "
+    "SELECT digest FROM checkpoints WHERE flow = ? AND run_id = ? UNION "
+    "SELECT log_digest FROM attempts WHERE flow = ? AND run_id = ? UNION "
+    "SELECT digest FROM media WHERE flow = ? AND run_id = ? "
+    "EXCEPT SELECT '' ORDER BY 1";
 
 // One prepared statement; binds by position, steps, finalizes on scope exit.
 class Stmt {
@@ -89,7 +91,10 @@ class Stmt {
     return *this;
   }
   Stmt& bind(int v) { return bind(static_cast<int64_t>(v)); }
+  // SQLite stores a NaN REAL as NULL; it is kept as the text 'NaN' instead (a REAL column
+  // keeps text that is not a number as text), which f64() reads back.
   Stmt& bind(double v) {
+    if (std::isnan(v)) return bind("NaN");
     sqlite3_bind_double(stmt_, ++n_, v);
     return *this;
   }
@@ -108,17 +113,17 @@ class Stmt {
     return io_error(msg);
   }
   int64_t i64(int col) { return sqlite3_column_int64(stmt_, col); }
-  double f64(int col) { return sqlite3_column_double(stmt_, col); }
+  double f64(int col) {
+    if (sqlite3_column_type(stmt_, col) == SQLITE_TEXT) return std::nan("");
+    return sqlite3_column_double(stmt_, col);
+  }
   std::string str(int col) {
     const auto* p = sqlite3_column_text(stmt_, col);
     return p ? std::string(reinterpret_cast<const char*>(p),
                            static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
              : std::string();
   }
-  Json json(int col) {
-    Json j = Json::parse(str(col), nullptr, false);
-    return j.is_discarded() ? Json() : j;
-  }
+  Json json(int col) { return json_from_column(str(col)); }
 
  private:
   sqlite3* db_;
@@ -126,19 +131,6 @@ class Stmt {
   int rc_;
   int n_ = 0;
 };
-
-RunStatus run_status_from(std::string_view s) {
-  if (s == "succeeded") return RunStatus::kSucceeded;
-  if (s == "failed") return RunStatus::kFailed;
-  return RunStatus::kRunning;
-}
-
-TaskStatus task_status_from(std::string_view s) {
-  if (s == "done") return TaskStatus::kDone;
-  if (s == "failed") return TaskStatus::kFailed;
-  if (s == "running") return TaskStatus::kRunning;
-  return TaskStatus::kPending;
-}
 
 class SqliteStore final : public MetadataStore {
  public:
@@ -176,6 +168,10 @@ class SqliteStore final : public MetadataStore {
     if (s.ok() && version >= 1 && version < 3) {
       s = exec("ALTER TABLE tasks ADD COLUMN resumed_from TEXT NOT NULL DEFAULT ''");
     }
+    if (s.ok() && version < 4) {
+      s = exec("INSERT OR IGNORE INTO flow_counters(flow, last_run_id) "
+               "SELECT flow, MAX(run_id) FROM runs GROUP BY flow");
+    }
     if (s.ok()) s = exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
     if (!s.ok()) {
       (void)exec("ROLLBACK");
@@ -186,16 +182,20 @@ class SqliteStore final : public MetadataStore {
 
   Result<int64_t> create_run(const RunRecord& run) override {
     TRELLIS_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
-    Stmt next(db_, "SELECT COALESCE(MAX(run_id), 0) + 1 FROM runs WHERE flow = ?");
+    Stmt next(db_,
+              "INSERT INTO flow_counters(flow, last_run_id) VALUES(?, 1) ON CONFLICT(flow) "
+              "DO UPDATE SET last_run_id = last_run_id + 1 RETURNING last_run_id");
     next.bind(run.flow);
     int rc = next.step();
     if (rc != SQLITE_ROW) return rollback(next.error(rc));
     const int64_t id = next.i64(0);
+    rc = next.step();  // finishes the statement, which COMMIT needs
+    if (rc != SQLITE_DONE) return rollback(next.error(rc));
     Stmt ins(db_,
              "INSERT INTO runs(flow, run_id, status, created_ms, params, code, origin_run_id, "
              "host, orchestrator_pid) VALUES(?,?,?,?,?,?,?,?,?)");
     ins.bind(run.flow).bind(id).bind(to_string(run.status)).bind(run.created_ms)
-        .bind(run.params.dump()).bind(run.code.dump()).bind(run.origin_run_id).bind(run.host)
+        .bind(json_column(run.params)).bind(json_column(run.code)).bind(run.origin_run_id).bind(run.host)
         .bind(run.orchestrator_pid);
     Status s = ins.run();
     if (!s.ok()) return rollback(s);
@@ -214,7 +214,7 @@ class SqliteStore final : public MetadataStore {
     s.bind(flow).bind(run_id);
     int rc = s.step();
     if (rc == SQLITE_DONE) {
-      return not_found("no run " + std::string(flow) + "/" + std::to_string(run_id));
+      return not_found("no run " + run_name(flow, run_id));
     }
     if (rc != SQLITE_ROW) return s.error(rc);
     RunRecord r = read_run(s);
@@ -248,10 +248,10 @@ class SqliteStore final : public MetadataStore {
            "foreach_count, created_ms, started_ms, finished_ms, cloned_from, resumed_from) "
            "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
     s.bind(t.flow).bind(t.run_id).bind(t.task_id).bind(t.step).bind(to_string(t.status))
-        .bind(t.foreach_stack.dump()).bind(t.inputs.dump()).bind(t.foreach_count)
+        .bind(json_column(t.foreach_stack)).bind(json_column(t.inputs)).bind(t.foreach_count)
         .bind(t.created_ms).bind(t.started_ms).bind(t.finished_ms).bind(t.cloned_from)
         .bind(t.resumed_from);
-    return s.run().with_context(pathspec(t.flow, t.run_id, t.task_id));
+    return s.run().with_context(task_name(t.flow, t.run_id, t.task_id));
   }
 
   Status set_task_status(std::string_view flow, int64_t run_id, int64_t task_id,
@@ -274,11 +274,11 @@ class SqliteStore final : public MetadataStore {
     check.bind(flow).bind(run_id).bind(task_id);
     int rc = check.step();
     if (rc == SQLITE_DONE) {
-      return rollback(not_found("no task " + pathspec(flow, run_id, task_id)));
+      return rollback(not_found("no task " + task_name(flow, run_id, task_id)));
     }
     if (rc != SQLITE_ROW) return rollback(check.error(rc));
     if (check.str(0) == "done") {
-      return rollback(already_exists(pathspec(flow, run_id, task_id) + " is already done"));
+      return rollback(already_exists(task_name(flow, run_id, task_id) + " is already done"));
     }
     Stmt del(db_, "DELETE FROM artifacts WHERE flow = ? AND run_id = ? AND task_id = ?");
     del.bind(flow).bind(run_id).bind(task_id);
@@ -303,7 +303,7 @@ class SqliteStore final : public MetadataStore {
     Stmt s(db_, kSelectTask + " WHERE t.flow = ? AND t.run_id = ? AND t.task_id = ?");
     s.bind(flow).bind(run_id).bind(task_id);
     int rc = s.step();
-    if (rc == SQLITE_DONE) return not_found("no task " + pathspec(flow, run_id, task_id));
+    if (rc == SQLITE_DONE) return not_found("no task " + task_name(flow, run_id, task_id));
     if (rc != SQLITE_ROW) return s.error(rc);
     return read_task(s);
   }
@@ -375,6 +375,20 @@ class SqliteStore final : public MetadataStore {
     return list_records("artifacts", flow, run_id, task_id);
   }
 
+  Result<ArtifactRecord> get_artifact(std::string_view flow, int64_t run_id, int64_t task_id,
+                                      std::string_view name) override {
+    Stmt s(db_,
+           "SELECT name, digest, codec, type, size FROM artifacts WHERE flow = ? AND run_id = ? "
+           "AND task_id = ? AND name = ?");
+    s.bind(flow).bind(run_id).bind(task_id).bind(name);
+    const int rc = s.step();
+    if (rc == SQLITE_ROW) {
+      return ArtifactRecord{s.str(0), s.str(1), s.str(2), s.str(3), static_cast<uint64_t>(s.i64(4))};
+    }
+    if (rc != SQLITE_DONE) return s.error(rc);
+    return not_found(task_name(flow, run_id, task_id) + " has no artifact '" + std::string(name) + "'");
+  }
+
   Result<std::vector<ArtifactRecord>> list_records(const std::string& table, std::string_view flow,
                                                    int64_t run_id, int64_t task_id) {
     Stmt s(db_,
@@ -402,8 +416,7 @@ class SqliteStore final : public MetadataStore {
     s.bind(flow).bind(run_id).bind(tag);
     TRELLIS_RETURN_IF_ERROR(s.run());
     if (sqlite3_changes(db_) == 0) {
-      return not_found("run " + std::string(flow) + "/" + std::to_string(run_id) +
-                       " has no tag '" + std::string(tag) + "'");
+      return not_found("run " + run_name(flow, run_id) + " has no tag '" + std::string(tag) + "'");
     }
     return {};
   }
@@ -439,7 +452,7 @@ class SqliteStore final : public MetadataStore {
     Stmt s(db_, "INSERT INTO media(flow, run_id, task_id, name, kind, step, digest, meta, time_ms) "
                 "VALUES(?,?,?,?,?,?,?,?,?)");
     s.bind(flow).bind(run_id).bind(task_id).bind(m.name).bind(m.kind).bind(m.step).bind(m.digest)
-        .bind(m.meta.dump()).bind(m.time_ms);
+        .bind(json_column(m.meta)).bind(m.time_ms);
     return s.run();
   }
 
@@ -459,7 +472,7 @@ class SqliteStore final : public MetadataStore {
 
   Status set_alias(std::string_view alias, const Json& value) override {
     Stmt s(db_, "INSERT OR REPLACE INTO aliases(alias, value, updated_ms) VALUES(?,?,?)");
-    s.bind(alias).bind(value.dump()).bind(now_unix_ms());
+    s.bind(alias).bind(json_column(value)).bind(now_unix_ms());
     return s.run();
   }
 
@@ -472,47 +485,40 @@ class SqliteStore final : public MetadataStore {
     return s.json(0);
   }
 
+  Result<std::vector<std::pair<std::string, Json>>> list_aliases() override {
+    Stmt s(db_, "SELECT alias, value FROM aliases ORDER BY alias");
+    std::vector<std::pair<std::string, Json>> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) out.emplace_back(s.str(0), s.json(1));
+    if (rc != SQLITE_DONE) return s.error(rc);
+    return out;
+  }
+
+  Status delete_run(std::string_view flow, int64_t run_id) override {
+    TRELLIS_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
+    for (const char* table : kRunTables) {
+      Stmt del(db_, std::string("DELETE FROM ") + table + " WHERE flow = ? AND run_id = ?");
+      del.bind(flow).bind(run_id);
+      if (Status st = del.run(); !st.ok()) return rollback(st.with_context(run_name(flow, run_id)));
+    }
+    if (sqlite3_changes(db_) == 0) return rollback(not_found("no run " + run_name(flow, run_id)));
+    return exec("COMMIT");
+  }
+
+  Result<std::vector<std::string>> run_digests(std::string_view flow, int64_t run_id) override {
+    TRELLIS_RETURN_IF_ERROR(get_run(flow, run_id));
+    Stmt s(db_, kSelectRunDigests);
+    for (int i = 0; i < 4; ++i) s.bind(flow).bind(run_id);
+    std::vector<std::string> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) out.push_back(s.str(0));
+    if (rc != SQLITE_DONE) return s.error(rc);
+    return out;
+  }
+
   std::string url() const override { return url_; }
 
  private:
-  static std::string pathspec(std::string_view flow, int64_t run, int64_t task) {
-    return std::string(flow) + "/" + std::to_string(run) + "/task " + std::to_string(task);
-  }
-
-  RunRecord read_run(Stmt& s) {
-    RunRecord r;
-    r.flow = s.str(0);
-    r.run_id = s.i64(1);
-    r.status = run_status_from(s.str(2));
-    r.created_ms = s.i64(3);
-    r.finished_ms = s.i64(4);
-    r.params = s.json(5);
-    r.code = s.json(6);
-    r.origin_run_id = s.i64(7);
-    r.host = s.str(8);
-    r.orchestrator_pid = s.i64(9);
-    return r;
-  }
-
-  TaskRecord read_task(Stmt& s) {
-    TaskRecord t;
-    t.flow = s.str(0);
-    t.run_id = s.i64(1);
-    t.task_id = s.i64(2);
-    t.step = s.str(3);
-    t.status = task_status_from(s.str(4));
-    t.foreach_stack = s.json(5);
-    t.inputs = s.json(6);
-    t.foreach_count = s.i64(7);
-    t.created_ms = s.i64(8);
-    t.started_ms = s.i64(9);
-    t.finished_ms = s.i64(10);
-    t.cloned_from = s.str(11);
-    t.resumed_from = s.str(12);
-    t.attempts = static_cast<int>(s.i64(13));
-    return t;
-  }
-
   Status load_tags(RunRecord& r) {
     Stmt s(db_, "SELECT tag FROM tags WHERE flow = ? AND run_id = ? ORDER BY tag");
     s.bind(r.flow).bind(r.run_id);
@@ -543,37 +549,8 @@ class SqliteStore final : public MetadataStore {
 
 }  // namespace
 
-std::string_view to_string(RunStatus s) {
-  switch (s) {
-    case RunStatus::kRunning: return "running";
-    case RunStatus::kSucceeded: return "succeeded";
-    case RunStatus::kFailed: return "failed";
-  }
-  return "unknown";
-}
-
-std::string_view to_string(TaskStatus s) {
-  switch (s) {
-    case TaskStatus::kPending: return "pending";
-    case TaskStatus::kRunning: return "running";
-    case TaskStatus::kDone: return "done";
-    case TaskStatus::kFailed: return "failed";
-  }
-  return "unknown";
-}
-
-Result<std::unique_ptr<MetadataStore>> open_metadata(std::string_view url) {
-  std::string path;
-  if (url == "mem://") {
-    path = ":memory:";
-  } else if (url.rfind("sqlite://", 0) == 0) {
-    path = std::string(url.substr(9));
-  } else if (url.find("://") == std::string_view::npos) {
-    path = std::string(url);
-  } else {
-    return invalid_argument("unsupported metadata URL '" + std::string(url) +
-                            "' (expected sqlite:///path/to/metadata.db or mem://)");
-  }
+Result<std::unique_ptr<MetadataStore>> open_sqlite_store(const std::string& path,
+                                                         std::string url) {
   if (path != ":memory:") {
     std::error_code ec;
     auto parent = std::filesystem::path(path).parent_path();
@@ -588,7 +565,7 @@ Result<std::unique_ptr<MetadataStore>> open_metadata(std::string_view url) {
     sqlite3_close_v2(db);
     return io_error(msg);
   }
-  auto store = std::make_unique<SqliteStore>(db, std::string(url));
+  auto store = std::make_unique<SqliteStore>(db, std::move(url));
   Status st = store->init();
   if (!st.ok()) return st.with_context("open metadata " + path);
   return std::unique_ptr<MetadataStore>(std::move(store));

@@ -23,6 +23,9 @@
 #include <thread>
 
 #include "testing/temp_dir.h"
+#include "trellis/core/fs.h"
+#include "trellis/datastore/content_store.h"
+#include "trellis/metadata/metadata_store.h"
 #include "trellis/vision/checkpoint.h"
 
 extern char** environ;
@@ -414,6 +417,61 @@ class Load {
   std::set<std::string> models_;
   std::vector<std::thread> threads_;
 };
+
+// A deploy is a metadata write (the flow's deploy step moves the alias), done by a
+// process on any host: the server follows the alias by itself, no signal, no
+// side channel, and keeps serving the old model until the new one is ready.
+TEST_F(ServeTest, FollowsItsAliasWhenADeployMovesIt) {
+  test::TempDir store;
+  auto storage = trellis::make_local_storage(store.path());
+  trellis::ContentStore cas(*storage);
+  auto md = std::move(trellis::open_metadata("sqlite://" + store.file("metadata.db"))).value();
+  for (int run = 1; run <= 2; ++run) {
+    auto bytes = trellis::read_file(model(run));
+    ASSERT_TRUE(bytes.ok());
+    auto blob = cas.put(*bytes);
+    ASSERT_TRUE(blob.ok());
+    trellis::RunRecord r;
+    r.flow = "PlantDetection";
+    ASSERT_EQ(*md->create_run(r), run);
+    trellis::TaskRecord t;
+    t.flow = "PlantDetection";
+    t.run_id = run;
+    t.task_id = 1;
+    t.step = "train";
+    ASSERT_TRUE(md->create_task(t).ok());
+    ASSERT_TRUE(md->finish_task("PlantDetection", run, 1,
+                                {{"model", blob->digest, "bytes", "bytes", blob->size}}, -1)
+                    .ok());
+  }
+  auto deploy = [&](int run) {
+    const std::string v = "PlantDetection/" + std::to_string(run);
+    ASSERT_TRUE(md->set_alias("plant/production", json{{"pathspec", v + "/train/1"},
+                                                       {"artifact", "model"}, {"version", v}})
+                    .ok());
+  };
+  deploy(1);
+  ServerProcess server(log_file("watch"),
+                       {"plant/production", "--root", store.path(), "--watch-interval", "0.1"});
+  ASSERT_TRUE(server.wait_ready()) << server.log();
+  auto c = server.client();
+  const auto version = [&] { return parse(c->Get("/version"))["model"].get<std::string>(); };
+  EXPECT_EQ(version(), "PlantDetection/1");
+  Load load(server.port(), 2);
+  std::this_thread::sleep_for(200ms);
+  deploy(2);
+  const auto until = std::chrono::steady_clock::now() + 30s;
+  while (version() != "PlantDetection/2" && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(version(), "PlantDetection/2") << server.log();
+  std::this_thread::sleep_for(200ms);
+  load.stop();
+  EXPECT_EQ(load.failed(), 0);
+  EXPECT_NE(server.log().find("alias plant/production now points to"), std::string::npos)
+      << server.log();
+  EXPECT_FALSE(trellis::path_exists(store.file("servers"))) << "no side channel";
+}
 
 TEST_F(ServeTest, SwapsModelsUnderLoadWithoutFailedRequests) {
   const std::string served = dir_->file("served.safetensors");

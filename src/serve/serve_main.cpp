@@ -24,6 +24,8 @@
 #include "serve/model_manager.h"
 #include "serve/model_service.h"
 #include "serve/model_source.h"
+#include "trellis/client/alias_watcher.h"
+#include "trellis/core/format.h"
 #include "trellis/core/fs.h"
 
 namespace ts = trellis::serve;
@@ -61,7 +63,8 @@ int main(int argc, char** argv) {
   std::string model_text, host = env_or("TRELLIS_SERVE_HOST", "127.0.0.1");
   std::string admin_token = env_or("TRELLIS_ADMIN_TOKEN", "");
   std::string admin_token_file = env_or("TRELLIS_ADMIN_TOKEN_FILE", "");
-  std::string device = "cpu", log_level = "info", root, metadata;
+  std::string device = "cpu", log_level = "info", root, datastore, metadata;
+  double watch_interval = 2;
   int port = -1;
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int workers = std::max(1, cores / 2), threads = 0;
@@ -128,8 +131,15 @@ int main(int argc, char** argv) {
   bool channels_last = true;
   app.add_option("--channels-last", channels_last, "channels-last convolutions (0: NCHW)")
       ->capture_default_str();
-  app.add_option("--root", root, "engine datastore for pathspecs and aliases ($TRELLIS_ROOT)");
-  app.add_option("--metadata", metadata, "engine metadata URL ($TRELLIS_METADATA)");
+  app.add_option("--root", root, "local engine store for pathspecs and aliases ($TRELLIS_ROOT)");
+  app.add_option("--datastore", datastore,
+                 "engine datastore URL: a path, file:///path, s3://bucket/prefix ($TRELLIS_DATASTORE)");
+  app.add_option("--metadata", metadata,
+                 "engine metadata URL: sqlite:///path.db, postgresql://... ($TRELLIS_METADATA)");
+  app.add_option("--watch-interval", watch_interval,
+                 "serving an alias: seconds between checks of where it points; a deploy from any "
+                 "host is picked up (0: only SIGHUP and /admin/reload)")
+      ->capture_default_str();
   app.add_option("--log-level", log_level, "debug | info | warn | error")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
@@ -177,7 +187,7 @@ int main(int argc, char** argv) {
                            .threads_per_worker = threads,
                            .device = device,
                            .channels_last = channels_last,
-                           .client = {.root = root, .metadata_url = metadata}},
+                           .client = {.root = root, .datastore = datastore, .metadata = metadata}},
                           metrics);
   ts::Batcher batcher(
       models,
@@ -216,27 +226,6 @@ int main(int argc, char** argv) {
   while (!http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   spdlog::info("listening on http://{}:{} ({} workers x {} threads, max batch {}, max delay {} ms)",
                host, http.port(), workers, threads, max_batch, max_delay_ms);
-  // Serving an alias: register pid and URL so that a deploy to the alias can
-  // tell this server to reload (flows/plant_detection: deploy sends SIGHUP).
-  std::string registration;
-  if (spec->kind == ts::SourceKind::kAlias) {
-    std::string store = root;
-    if (store.empty()) {
-      const char* env = std::getenv("TRELLIS_ROOT");
-      store = env && *env ? env : ".trellis";
-    }
-    std::string file = spec->text;
-    std::replace(file.begin(), file.end(), '/', '_');
-    registration = std::filesystem::absolute(store).string() + "/servers/" + file + ".json";
-    const nlohmann::json info = {{"pid", ::getpid()},
-                                 {"alias", spec->text},
-                                 {"url", "http://" + host + ":" + std::to_string(http.port())}};
-    if (auto w = trellis::atomic_write_file(registration, info.dump()); !w.ok()) {
-      spdlog::warn("cannot register for reloads: {}", w.to_string());
-      registration.clear();
-    }
-  }
-
   std::once_flag stopped;
   auto stop_http = [&] { std::call_once(stopped, [&] { http.stop(); }); };
   std::atomic<bool> is_terminating{false};
@@ -267,8 +256,29 @@ int main(int argc, char** argv) {
   } else {
     spdlog::info("ready: serving {}", models.current()->version);
   }
+  // Serving an alias: follow it. A deploy on any host that shares the metadata
+  // moves the alias; the next check reloads (the old model serves meanwhile).
+  std::unique_ptr<trellis::AliasWatcher> watcher;
+  if (exit_code == 0 && spec->kind == ts::SourceKind::kAlias && watch_interval > 0) {
+    const trellis::ClientOptions stores{.root = root, .datastore = datastore, .metadata = metadata};
+    trellis::Json current;
+    if (auto c = trellis::Client::open(stores); c.ok()) {
+      if (auto v = (*c)->metadata().get_alias(spec->text); v.ok()) current = *v;
+    }
+    watcher = std::make_unique<trellis::AliasWatcher>(
+        stores, spec->text,
+        std::chrono::milliseconds(static_cast<int64_t>(watch_interval * 1000)),
+        [&models, alias = spec->text](const trellis::Json& value) {
+          spdlog::info("alias {} now points to {}: reloading", alias,
+                       trellis::escape_for_log(value.dump(-1, ' ', false, trellis::Json::error_handler_t::replace)));
+          models.reload_in_background();
+        },
+        [](const trellis::Status& s) { spdlog::warn("{}", trellis::escape_for_log(s.to_string())); });
+    watcher->start(current);
+    spdlog::info("watching alias {} every {} s", spec->text, watch_interval);
+  }
   listener.join();
-  if (!registration.empty()) std::filesystem::remove(registration);
+  if (watcher) watcher->stop();
   batcher.stop();
   if (!is_terminating.exchange(true)) {
     ::pthread_kill(signal_thread.native_handle(), SIGTERM);  // wake sigwait so it can return

@@ -11,26 +11,18 @@
 #include <string>
 #include <vector>
 
+#include "trellis/core/pathspec.h"
 #include "trellis/datastore/content_store.h"
 #include "trellis/flow/codec.h"
 #include "trellis/metadata/metadata_store.h"
+#include "trellis/stores/stores.h"
 
 namespace trellis {
 
-struct ClientOptions {
-  std::string root;          // empty: $TRELLIS_ROOT, else ./.trellis
-  std::string metadata_url;  // empty: $TRELLIS_METADATA, else sqlite://<root>/metadata.db
-};
-
-// A parsed pathspec: Flow[/run[/step[/task[/artifact]]]]; run may be "latest".
-struct Pathspec {
-  std::string flow;
-  std::string run;       // "" | "7" | "latest"
-  std::string step;
-  std::string task;      // "" | "3"
-  std::string artifact;
-  static Result<Pathspec> parse(std::string_view text);
-};
+// Which stores to read: --root / --datastore / --metadata as a command line
+// gives them; empty fields fall back to the environment, the config file and
+// the defaults (trellis/stores/stores.h).
+using ClientOptions = StoreFlags;
 
 // Not thread-safe (one metadata connection).
 class Client {
@@ -50,10 +42,13 @@ class Client {
   Result<TaskRecord> task(const RunRecord& run, int64_t task_id);
   Result<std::vector<ArtifactRecord>> artifacts(const TaskRecord& task);
   Result<ArtifactRecord> artifact(const TaskRecord& task, const std::string& name);
-  Result<std::string> artifact_bytes(const TaskRecord& task, const std::string& name);
+  // The artifact's bytes; `want` checks the codec it was stored with ("bytes": any).
+  Result<std::string> artifact_bytes(const TaskRecord& task, const std::string& name,
+                                     const CodecWant& want = {"bytes", "bytes"});
   template <typename T>
   Result<T> get(const TaskRecord& task, const Key<T>& key) {
-    Result<std::string> bytes = artifact_bytes(task, key.name);
+    Result<std::string> bytes =
+        artifact_bytes(task, key.name, {Codec<T>::name(), Codec<T>::type_name()});
     if (!bytes.ok()) return bytes.status();
     return Codec<T>::decode(std::move(bytes).value());
   }
@@ -63,21 +58,20 @@ class Client {
   Result<std::vector<MetricPoint>> metrics(const TaskRecord& task);
   Result<std::vector<MediaRecord>> media(const TaskRecord& task);
   // Bytes of a blob named by a media record or table cell (image, table JSON).
-  Result<std::string> blob(const std::string& digest) { return cas_->get(digest); }
+  Result<std::string> blob(const std::string& digest) { return stores_.cas->get(digest); }
 
   // Resolves Flow/run[/step[/task]] to records; run "latest" is the newest run.
   Result<RunRecord> resolve_run(const Pathspec& p);
   Result<TaskRecord> resolve_task(const Pathspec& p);
 
-  MetadataStore& metadata() { return *md_; }
-  ContentStore& content() { return *cas_; }
-  const std::string& root() const { return root_; }
+  MetadataStore& metadata() { return *stores_.md; }
+  ContentStore& content() { return *stores_.cas; }
+  TaskDatastore& task_datastore() { return *stores_.tasks; }
+  // Which stores this client reads, and where each choice came from.
+  const StoreSettings& settings() const { return stores_.settings; }
 
  private:
-  std::string root_;
-  std::unique_ptr<Storage> storage_;
-  std::unique_ptr<ContentStore> cas_;
-  std::unique_ptr<MetadataStore> md_;
+  Stores stores_;
 };
 
 std::string pathspec_of(const TaskRecord& t);  // Flow/run/step/task

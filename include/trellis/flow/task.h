@@ -13,6 +13,7 @@
 
 #include "trellis/flow/codec.h"
 #include "trellis/metadata/metadata_store.h"
+#include "trellis/stores/task_datastore.h"
 #include "trellis/tracking/media.h"
 
 namespace trellis {
@@ -33,7 +34,9 @@ class Input {
   const std::string& step() const { return step_; }
   const std::string& pathspec() const { return pathspec_; }
   bool has(const std::string& name) const;
-  template <typename T> T get(const Key<T>& key) const { return decode<T>(key.name, bytes(key.name)); }
+  template <typename T> T get(const Key<T>& key) const {
+    return decode<T>(key.name, bytes(key.name, {Codec<T>::name(), Codec<T>::type_name()}));
+  }
 
  private:
   template <typename T> static T decode(const std::string& name, std::string b) {
@@ -41,7 +44,7 @@ class Input {
     if (!v.ok()) throw TaskError("artifact '" + name + "': " + v.status().message());
     return std::move(v).value();
   }
-  std::string bytes(const std::string& name) const;
+  std::string bytes(const std::string& name, const CodecWant& want) const;
   std::string step_, pathspec_;
   std::shared_ptr<ArtifactView> view_;
 };
@@ -59,7 +62,7 @@ class Task {
   // The artifact as this task sees it: its own value, else its parent's.
   // Throws TaskError when absent or not decodable as T.
   template <typename T> T get(const Key<T>& key) const {
-    Result<T> v = Codec<T>::decode(get_bytes(key.name));
+    Result<T> v = Codec<T>::decode(get_bytes(key.name, {Codec<T>::name(), Codec<T>::type_name()}));
     if (!v.ok()) throw TaskError("artifact '" + key.name + "': " + v.status().message());
     return std::move(v).value();
   }
@@ -75,7 +78,8 @@ class Task {
     save_checkpoint_encoded(key.name, e, Codec<T>::name(), Codec<T>::type_name());
   }
   template <typename T> std::optional<T> load_checkpoint(const Key<T>& key) const {
-    std::optional<std::string> bytes = load_checkpoint_bytes(key.name);
+    std::optional<std::string> bytes =
+        load_checkpoint_bytes(key.name, {Codec<T>::name(), Codec<T>::type_name()});
     if (!bytes) return std::nullopt;
     Result<T> v = Codec<T>::decode(std::move(*bytes));
     if (!v.ok()) throw TaskError("checkpoint '" + key.name + "': " + v.status().message());
@@ -129,10 +133,11 @@ class Task {
  private:
   void put_encoded(const std::string& name, const Encoded& e, const std::string& codec,
                    const std::string& type);
-  std::string get_bytes(const std::string& name) const;
+  std::string get_bytes(const std::string& name, const CodecWant& want) const;
   void save_checkpoint_encoded(const std::string& name, const Encoded& e, const std::string& codec,
                                const std::string& type);
-  std::optional<std::string> load_checkpoint_bytes(const std::string& name) const;
+  std::optional<std::string> load_checkpoint_bytes(const std::string& name,
+                                                   const CodecWant& want) const;
   const Json& input_json() const;
   TaskContext& ctx_;
 };

@@ -1,8 +1,8 @@
 // The metadata seam: flows, runs, tasks, attempts, the artifact index, tags and
 // metrics, as plain records. SQLite by default (many task processes of one
-// machine write at once); PostgreSQL later behind the same interface.
+// machine write at once); PostgreSQL for a team (many hosts write at once).
 // Schema: docs/formats/metadata.md. Implementations are safe to use from
-// several processes at once; one instance is not shared between threads.
+// several processes (and hosts) at once; one instance is not shared between threads.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "trellis/core/json.h"
@@ -139,6 +140,9 @@ class MetadataStore {
 
   virtual Result<std::vector<ArtifactRecord>> list_artifacts(std::string_view flow,
                                                              int64_t run_id, int64_t task_id) = 0;
+  // One artifact of the index by name (one lookup). kNotFound when the task has none.
+  virtual Result<ArtifactRecord> get_artifact(std::string_view flow, int64_t run_id,
+                                              int64_t task_id, std::string_view name) = 0;
 
   virtual Status add_tag(std::string_view flow, int64_t run_id, std::string_view tag) = 0;
   virtual Status remove_tag(std::string_view flow, int64_t run_id, std::string_view tag) = 0;
@@ -159,12 +163,30 @@ class MetadataStore {
   // Model/alias registry entries ("plant/production" -> artifact pathspec + info).
   virtual Status set_alias(std::string_view alias, const Json& value) = 0;
   virtual Result<Json> get_alias(std::string_view alias) = 0;  // kNotFound when unset
+  // Every registry alias with its value, sorted by alias (bytewise).
+  virtual Result<std::vector<std::pair<std::string, Json>>> list_aliases() = 0;
 
+  // Removes the run and every row that belongs to it (tasks, attempts, artifacts,
+  // checkpoints, metrics, media, tags), in one transaction. kNotFound when absent.
+  // Blobs are the caller's business (trellis gc). A deleted run's id is not reused.
+  virtual Status delete_run(std::string_view flow, int64_t run_id) = 0;
+  // Every content digest the rows of this run name: artifacts, checkpoints, attempt
+  // log digests, media digests. Sorted, unique, without empty strings. kNotFound
+  // when the run is absent.
+  virtual Result<std::vector<std::string>> run_digests(std::string_view flow,
+                                                       int64_t run_id) = 0;
+
+  // The URL the store was opened with, without any password (safe to log).
   virtual std::string url() const = 0;
 };
 
-// "sqlite:///abs/path/metadata.db" or a path ending in .db; "mem://" is a
-// private in-memory SQLite database (tests, throwaway runs in one process).
+// Opens (and on first use creates or migrates) a metadata database:
+// - "sqlite:///abs/path/metadata.db" or a path without a scheme (e.g. ending in .db);
+// - "mem://": a private in-memory SQLite database (tests, throwaway runs in one process);
+// - "postgresql://..." or "postgres://...": a libpq connection URI; PG* environment
+//   variables fill in what it leaves out ("postgresql:///flow", "postgresql://").
+// Any other scheme is kInvalidArgument naming the URL. A database written by a newer
+// trellis is kInvalidArgument; an unreachable server is kUnavailable naming the URL.
 Result<std::unique_ptr<MetadataStore>> open_metadata(std::string_view url);
 
 }  // namespace trellis
