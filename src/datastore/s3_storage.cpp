@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <optional>
 
 #include "datastore/s3_http.h"
 #include "trellis/core/buffer.h"
@@ -118,8 +119,9 @@ class S3Storage final : public Storage {
 
   Status remove(std::string_view key) override {
     HttpResponse r = http_.perform_one({.method = "DELETE", .url = object_url(key)});
-    if (r.ok() || r.status == 404) return {};
-    return failure("DELETE", key, r);
+    if (r.ok()) return {};
+    Status st = failure("DELETE", key, r);
+    return st.code() == Code::kNotFound ? Status() : st;  // absent is fine, a missing bucket is not
   }
 
   std::string url() const override {
@@ -200,13 +202,14 @@ std::vector<Result<bool>> S3Storage::exists_batch(const std::vector<std::string>
   for (const auto& key : keys) requests.push_back({.method = "HEAD", .url = object_url(key)});
   std::vector<HttpResponse> responses = http_.perform(requests);
   std::vector<Result<bool>> out;
+  std::optional<Status> bucket;  // checked at most once per batch
   for (size_t i = 0; i < keys.size(); ++i) {
     const HttpResponse& r = responses[i];
     if (r.ok()) {
       out.emplace_back(true);
     } else if (r.status == 404) {
-      Status bucket = check_bucket_after_404(keys[i]);
-      out.push_back(bucket.ok() ? Result<bool>(false) : Result<bool>(bucket));
+      if (!bucket) bucket = check_bucket_after_404(keys[i]);
+      out.push_back(bucket->ok() ? Result<bool>(false) : Result<bool>(*bucket));
     } else {
       out.push_back(failure("HEAD", keys[i], r));
     }

@@ -437,7 +437,7 @@ TEST_F(S3Server, AMissingBucketIsAnErrorNamingIt) {
   o.bucket = "no-such-bucket-trellis";
   auto s = make(o);
   for (const Status& st : {s->write("k", {"x"}), s->read("k").status(), s->exists("k").status(),
-                           s->list("").status()}) {
+                           s->list("").status(), s->remove("k"), s->exists_batch({"a", "b"})[1].status()}) {
     ASSERT_FALSE(st.ok());
     EXPECT_EQ(st.code(), Code::kInvalidArgument) << st.to_string();
     EXPECT_NE(st.message().find("bucket 'no-such-bucket-trellis' does not exist"), std::string::npos)
