@@ -21,6 +21,14 @@ std::string uninitialized_string(size_t size) {
 }
 
 PageFaulter::PageFaulter(char* data, size_t size) {
+  // Transparent huge pages where the system allows them on request: one fault
+  // per 2 MB instead of per 4 KB (each fault is a costly trap on a VM).
+  constexpr uintptr_t kHuge = 2u << 20;
+  const uintptr_t huge_begin = (reinterpret_cast<uintptr_t>(data) + kHuge - 1) & ~(kHuge - 1);
+  const uintptr_t huge_end = (reinterpret_cast<uintptr_t>(data) + size) & ~(kHuge - 1);
+  if (huge_end > huge_begin) {
+    (void)::madvise(reinterpret_cast<void*>(huge_begin), huge_end - huge_begin, MADV_HUGEPAGE);
+  }
   thread_ = std::thread([this, data, size] {
     constexpr uintptr_t kPage = 4096, kChunk = 8u << 20;
     const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + kPage - 1) & ~(kPage - 1);

@@ -17,8 +17,9 @@ std::string uninitialized_string(size_t size);
 
 // Faults in the pages of [data, data + size) on a second thread
 // (MADV_POPULATE_WRITE, which keeps their contents, so the caller may already
-// be writing to them). Stops early and joins when destroyed. Does nothing on
-// kernels without MADV_POPULATE_WRITE (< 5.14).
+// be writing to them), asking for transparent huge pages first (MADV_HUGEPAGE).
+// Stops early and joins when destroyed. Does nothing on kernels without
+// MADV_POPULATE_WRITE (< 5.14).
 class PageFaulter {
  public:
   PageFaulter(char* data, size_t size);
