@@ -13,8 +13,10 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
+#include "trellis/core/buffer.h"
 #include "trellis/core/hash.h"
 
 namespace trellis {
@@ -220,8 +222,6 @@ bool write_direct(const std::string& path, std::string* tmp_out,
 // Reads all of `out.size()` bytes of `path` with O_DIRECT in large aligned
 // requests (a cold read through the page cache crawls along with small
 // read-ahead). Returns false, having read nothing, when O_DIRECT is refused.
-constexpr int kMadvPopulateWrite = 23;  // MADV_POPULATE_WRITE, Linux 5.14
-
 bool read_direct(const std::string& path, std::string& out,
                  const std::function<void(std::string_view)>& on_chunk, size_t* got) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECT);
@@ -233,23 +233,8 @@ bool read_direct(const std::string& path, std::string& out,
     return false;
   }
   char* buf = static_cast<char*>(raw);
-  // Fault the destination's pages in on a second thread while this one waits
-  // for the disk: first-touch faults of a fresh 256 MB buffer cost about as
-  // much as the read itself on this kind of VM.
-  // MADV_POPULATE_WRITE maps pages without changing their contents, so it is
-  // safe on pages the copy below has already filled.
-  std::atomic<bool> stop{false};
-  std::thread toucher([&out, &stop, kChunk] {
-    constexpr uintptr_t kPage = 4096;
-    const uintptr_t begin = (reinterpret_cast<uintptr_t>(out.data()) + kPage - 1) & ~(kPage - 1);
-    const uintptr_t end = (reinterpret_cast<uintptr_t>(out.data()) + out.size()) & ~(kPage - 1);
-    for (uintptr_t a = begin; a < end && !stop.load(std::memory_order_relaxed); a += kChunk) {
-      if (::madvise(reinterpret_cast<void*>(a), std::min<uintptr_t>(kChunk, end - a),
-                    kMadvPopulateWrite) != 0) {
-        break;  // not supported (kernel < 5.14): the copy faults pages in itself
-      }
-    }
-  });
+  // Fault the destination's pages in while this thread waits for the disk.
+  std::optional<PageFaulter> faulter(std::in_place, out.data(), out.size());
   size_t done = 0;
   bool ok = true;
   while (done < out.size()) {
@@ -265,8 +250,7 @@ bool read_direct(const std::string& path, std::string& out,
     if (on_chunk) on_chunk(std::string_view(out.data(), done));
     if (static_cast<size_t>(n) < kChunk) break;
   }
-  stop = true;
-  toucher.join();
+  faulter.reset();
   std::free(raw);
   ::close(fd);
   if (!ok) return false;
@@ -317,14 +301,9 @@ Result<std::string> read_file(const std::string& path,
     ::close(fd);
     return s;
   }
-  std::string out;
   // Large files: skip zero-filling a buffer the read overwrites at once (the
-  // fill alone costs ~0.15 s per 256 MB here). fs.cpp is built as C++23 for this.
-#if defined(__cpp_lib_string_resize_and_overwrite)
-  out.resize_and_overwrite(static_cast<size_t>(st.st_size), [](char*, size_t n) { return n; });
-#else
-  out.resize(static_cast<size_t>(st.st_size));
-#endif
+  // fill alone costs ~0.15 s per 256 MB here).
+  std::string out = uninitialized_string(static_cast<size_t>(st.st_size));
   size_t got = 0;
   constexpr size_t kChunk = 8u << 20;
   if (out.size() >= kDirectMin && read_direct(path, out, on_chunk, &got)) {

@@ -110,6 +110,7 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
     t->response->etag.clear();
     t->response->content_range.clear();
     t->response->last_modified.clear();
+    t->response->content_length = -1;
     return size * count;
   }
   auto value = [&](size_t name_len) {
@@ -129,9 +130,11 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
     }
   }
   if (starts_with_ci(line, "last-modified:")) t->response->last_modified = value(14);
-  if (starts_with_ci(line, "content-length:") && !t->request->into && t->status_seen < 300) {
+  if (starts_with_ci(line, "content-length:")) {
     const unsigned long long n = std::strtoull(value(15).c_str(), nullptr, 10);
-    if (n < (1ull << 34)) t->response->body.reserve(n);
+    t->response->content_length = int64_t(n);
+    const bool is_body = t->request->method != "HEAD" && !t->request->into && t->status_seen < 300;
+    if (is_body && n < (1ull << 34)) t->response->body.reserve(n);
   }
   return size * count;
 }
@@ -204,6 +207,84 @@ HttpResponse HttpClient::perform_one(HttpRequest request) {
   return std::move(perform(one)[0]);
 }
 
+namespace {
+
+// The headers every request carries besides its own; built once per request.
+curl_slist* request_headers(const HttpRequest& rq, uint64_t body_size, const S3Options& o) {
+  std::string payload_hash = "UNSIGNED-PAYLOAD";
+  if (body_size <= kHashedBodyMax) {
+    Sha256 sha;
+    for (auto p : rq.body) sha.update(p);
+    payload_hash = sha.finish_hex();
+  }
+  curl_slist* headers = curl_slist_append(nullptr, ("x-amz-content-sha256: " + payload_hash).c_str());
+  if (!o.session_token.empty()) {
+    headers = curl_slist_append(headers, ("x-amz-security-token: " + o.session_token).c_str());
+  }
+  // No "Expect:" to suppress 100-continue: libcurl 7.88 signs the empty header
+  // it then leaves out, and the server rejects the signature. The 100-continue
+  // round trip also lets a 403 stop a large part unsent.
+  for (const auto& h : rq.headers) headers = curl_slist_append(headers, h.c_str());
+  return headers;
+}
+
+void configure(CURL* e, Transfer& t, const S3Options& o, const std::string& sigv4) {
+  const HttpRequest& rq = *t.request;
+  curl_easy_setopt(e, CURLOPT_URL, rq.url.c_str());
+  curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.headers);
+  curl_easy_setopt(e, CURLOPT_AWS_SIGV4, sigv4.c_str());
+  curl_easy_setopt(e, CURLOPT_USERNAME, o.access_key.c_str());
+  curl_easy_setopt(e, CURLOPT_PASSWORD, o.secret_key.c_str());
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, long(o.connect_timeout.count()));
+  curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, std::max<long>(1, long(o.request_timeout.count() / 1000)));
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
+  curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 128L * 1024);
+  curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 128L * 1024);
+  curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+  if (rq.method == "PUT" || rq.method == "POST") {
+    curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, curl_off_t(t.body_size));
+    curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(e, CURLOPT_READDATA, &t);
+    if (rq.method == "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "POST");
+  } else if (rq.method == "HEAD") {
+    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+  } else if (rq.method != "GET") {
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, rq.method.c_str());
+  }
+}
+
+// Clears what an earlier attempt of `t` left behind.
+void reset_attempt(Transfer& t) {
+  HttpResponse& rs = *t.response;
+  rs.body.clear();
+  rs.received = 0;
+  rs.status = 0;
+  rs.transport_error.clear();
+  ++rs.attempts;
+  t.body_index = t.body_offset = 0;
+  t.status_seen = 0;
+  t.empty_range = false;
+  t.error[0] = '\0';
+}
+
+}  // namespace
+
+std::chrono::milliseconds HttpClient::backoff(int retry) {
+  const int64_t ceiling = std::min<int64_t>(options_.backoff_cap.count(),
+                                            options_.backoff_base.count() << std::min(retry, 20));
+  std::lock_guard lock(shared_->mu);
+  return std::chrono::milliseconds(
+      std::uniform_int_distribution<int64_t>(0, std::max<int64_t>(0, ceiling))(shared_->rng));
+}
+
 std::vector<HttpResponse> HttpClient::perform(std::vector<HttpRequest>& requests) {
   std::vector<HttpResponse> responses(requests.size());
   std::vector<Transfer> transfers(requests.size());
@@ -217,145 +298,77 @@ std::vector<HttpResponse> HttpClient::perform(std::vector<HttpRequest>& requests
   }
   std::unique_ptr<Pool> pool = take_pool();
   const std::string sigv4 = "aws:amz:" + options_.region + ":s3";
-  const std::string user = options_.access_key, password = options_.secret_key;
-  const long low_speed_s = std::max<long>(1, long(options_.request_timeout.count() / 1000));
   const size_t limit = size_t(std::max(1, options_.concurrency));
   size_t running = 0;
 
-  auto start = [&](size_t i) {
-    Transfer& t = transfers[i];
-    HttpRequest& rq = requests[i];
-    HttpResponse& rs = responses[i];
-    rs.body.clear();
-    rs.received = 0;
-    rs.status = 0;
-    rs.transport_error.clear();
-    ++rs.attempts;
-    t.body_index = t.body_offset = 0;
-    t.status_seen = 0;
-    t.empty_range = false;
-    t.error[0] = '\0';
-    if (!t.headers) {
-      std::string payload_hash = "UNSIGNED-PAYLOAD";
-      if (t.body_size <= kHashedBodyMax) {
-        Sha256 sha;
-        for (auto p : rq.body) sha.update(p);
-        payload_hash = sha.finish_hex();
-      }
-      t.headers = curl_slist_append(t.headers, ("x-amz-content-sha256: " + payload_hash).c_str());
-      if (!options_.session_token.empty()) {
-        t.headers = curl_slist_append(
-            t.headers, ("x-amz-security-token: " + options_.session_token).c_str());
-      }
-      // No "Expect:" to suppress 100-continue: libcurl 7.88 signs the empty
-      // header it then leaves out, and the server rejects the signature. The
-      // 100-continue round trip also lets a 403 stop a large part unsent.
-      for (const auto& h : rq.headers) t.headers = curl_slist_append(t.headers, h.c_str());
-    }
-    CURL* e;
+  auto start = [&](Transfer& t) {
+    reset_attempt(t);
+    if (!t.headers) t.headers = request_headers(*t.request, t.body_size, options_);
+    CURL* e = pool->idle.empty() ? curl_easy_init() : pool->idle.back();
     if (!pool->idle.empty()) {
-      e = pool->idle.back();
       pool->idle.pop_back();
       curl_easy_reset(e);
-    } else {
-      e = curl_easy_init();
     }
-    curl_easy_setopt(e, CURLOPT_URL, rq.url.c_str());
-    curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.headers);
-    curl_easy_setopt(e, CURLOPT_AWS_SIGV4, sigv4.c_str());
-    curl_easy_setopt(e, CURLOPT_USERNAME, user.c_str());
-    curl_easy_setopt(e, CURLOPT_PASSWORD, password.c_str());
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, long(options_.connect_timeout.count()));
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, low_speed_s);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
-    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 512L * 1024);
-    curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
-    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
-    if (rq.method == "PUT" || rq.method == "POST") {
-      curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-      curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, curl_off_t(t.body_size));
-      curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
-      curl_easy_setopt(e, CURLOPT_READDATA, &t);
-      if (rq.method == "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "POST");
-    } else if (rq.method == "HEAD") {
-      curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-    } else if (rq.method != "GET") {
-      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, rq.method.c_str());
-    }
+    configure(e, t, options_, sigv4);
     curl_multi_add_handle(pool->multi, e);
     ++running;
   };
-
-  auto backoff = [&](int attempt) {
-    const int64_t base = options_.backoff_base.count();
-    const int64_t cap = options_.backoff_cap.count();
-    const int64_t ceiling = std::min<int64_t>(cap, base << std::min(attempt, 20));
-    std::lock_guard lock(shared_->mu);
-    return std::chrono::milliseconds(
-        std::uniform_int_distribution<int64_t>(0, std::max<int64_t>(0, ceiling))(shared_->rng));
+  // A finished attempt: done, or back in line after a backoff.
+  auto finish = [&](CURLMsg* msg) {
+    CURL* e = msg->easy_handle;
+    const CURLcode code = msg->data.result;
+    Transfer* t = nullptr;
+    curl_easy_getinfo(e, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
+    long status = 0;
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    curl_multi_remove_handle(pool->multi, e);
+    pool->idle.push_back(e);
+    --running;
+    HttpResponse& rs = *t->response;
+    if (t->empty_range) {
+      rs.status = t->status_seen;
+      return;
+    }
+    rs.status = code == CURLE_OK ? status : 0;
+    if (code != CURLE_OK) rs.transport_error = t->error[0] ? t->error : curl_easy_strerror(code);
+    const bool retry = code == CURLE_OK ? is_retryable_status(status) : is_retryable_transport(code);
+    if (retry && rs.attempts <= options_.max_retries) {
+      t->start_at = Clock::now() + backoff(rs.attempts - 1);
+      waiting.push_back(size_t(t - transfers.data()));
+    }
   };
 
   while (!ready.empty() || !waiting.empty() || running > 0) {
     const auto now = Clock::now();
     for (auto it = waiting.begin(); it != waiting.end();) {
-      if (transfers[*it].start_at <= now) {
-        ready.push_back(*it);
-        it = waiting.erase(it);
-      } else {
+      if (transfers[*it].start_at > now) {
         ++it;
+        continue;
       }
+      ready.push_back(*it);
+      it = waiting.erase(it);
     }
     while (running < limit && !ready.empty()) {
-      start(ready.front());
+      start(transfers[ready.front()]);
       ready.pop_front();
     }
     int still = 0;
     curl_multi_perform(pool->multi, &still);
     int queued = 0;
     while (CURLMsg* msg = curl_multi_info_read(pool->multi, &queued)) {
-      if (msg->msg != CURLMSG_DONE) continue;
-      CURL* e = msg->easy_handle;
-      const CURLcode code = msg->data.result;
-      Transfer* t = nullptr;
-      curl_easy_getinfo(e, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
-      long status = 0;
-      curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-      curl_multi_remove_handle(pool->multi, e);
-      pool->idle.push_back(e);
-      --running;
-      HttpResponse& rs = *t->response;
-      if (t->empty_range) {
-        rs.status = t->status_seen;
-        continue;
-      }
-      rs.status = code == CURLE_OK ? status : 0;
-      if (code != CURLE_OK) {
-        rs.transport_error = t->error[0] ? t->error : curl_easy_strerror(code);
-      }
-      const bool retry = code == CURLE_OK ? is_retryable_status(status) : is_retryable_transport(code);
-      if (retry && rs.attempts <= options_.max_retries) {
-        t->start_at = Clock::now() + backoff(rs.attempts - 1);
-        waiting.push_back(size_t(t - transfers.data()));
-      }
+      if (msg->msg == CURLMSG_DONE) finish(msg);
     }
-    if (running == 0 && ready.empty() && !waiting.empty()) {
+    // Sleep until a socket is ready or the next retry is due.
+    int64_t wait_ms = 1000;
+    if (!waiting.empty()) {
       auto next = std::min_element(waiting.begin(), waiting.end(), [&](size_t a, size_t b) {
         return transfers[a].start_at < transfers[b].start_at;
       });
-      const auto wait = transfers[*next].start_at - Clock::now();
-      const int ms = int(std::max<int64_t>(
-          0, std::chrono::duration_cast<std::chrono::milliseconds>(wait).count()));
-      curl_multi_poll(pool->multi, nullptr, 0, ms, nullptr);
-    } else if (running > 0) {
-      curl_multi_poll(pool->multi, nullptr, 0, waiting.empty() ? 1000 : 20, nullptr);
+      const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(
+          transfers[*next].start_at - Clock::now());
+      wait_ms = std::clamp<int64_t>(until.count(), 0, wait_ms);
     }
+    if (running > 0 || !waiting.empty()) curl_multi_poll(pool->multi, nullptr, 0, int(wait_ms), nullptr);
   }
   for (auto& t : transfers) curl_slist_free_all(t.headers);
   give_back(std::move(pool));

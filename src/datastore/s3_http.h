@@ -3,6 +3,7 @@
 // retries the retryable ones; the XML helpers read S3's small responses.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -37,6 +38,7 @@ struct HttpResponse {
   std::string body;             // the body unless written `into`
   std::string transport_error;  // curl's words when status is 0
   std::string etag, content_range, last_modified;
+  int64_t content_length = -1;  // the Content-Length header, -1 when absent
   uint64_t received = 0;        // body bytes received (into or body)
   int attempts = 0;
   bool ok() const { return status >= 200 && status < 300; }
@@ -59,6 +61,7 @@ class HttpClient {
  private:
   struct Pool;
   std::unique_ptr<Pool> take_pool();
+  std::chrono::milliseconds backoff(int retry);  // full jitter: [0, min(cap, base * 2^retry)]
   void give_back(std::unique_ptr<Pool> pool);
 
   const S3Options options_;

@@ -10,8 +10,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <optional>
 
 #include "datastore/s3_http.h"
+#include "trellis/core/buffer.h"
 
 namespace trellis {
 namespace {
@@ -117,8 +119,9 @@ class S3Storage final : public Storage {
 
   Status remove(std::string_view key) override {
     HttpResponse r = http_.perform_one({.method = "DELETE", .url = object_url(key)});
-    if (r.ok() || r.status == 404) return {};
-    return failure("DELETE", key, r);
+    if (r.ok()) return {};
+    Status st = failure("DELETE", key, r);
+    return st.code() == Code::kNotFound ? Status() : st;  // absent is fine, a missing bucket is not
   }
 
   std::string url() const override {
@@ -199,13 +202,14 @@ std::vector<Result<bool>> S3Storage::exists_batch(const std::vector<std::string>
   for (const auto& key : keys) requests.push_back({.method = "HEAD", .url = object_url(key)});
   std::vector<HttpResponse> responses = http_.perform(requests);
   std::vector<Result<bool>> out;
+  std::optional<Status> bucket;  // checked at most once per batch
   for (size_t i = 0; i < keys.size(); ++i) {
     const HttpResponse& r = responses[i];
     if (r.ok()) {
       out.emplace_back(true);
     } else if (r.status == 404) {
-      Status bucket = check_bucket_after_404(keys[i]);
-      out.push_back(bucket.ok() ? Result<bool>(false) : Result<bool>(bucket));
+      if (!bucket) bucket = check_bucket_after_404(keys[i]);
+      out.push_back(bucket->ok() ? Result<bool>(false) : Result<bool>(*bucket));
     } else {
       out.push_back(failure("HEAD", keys[i], r));
     }
@@ -213,12 +217,16 @@ std::vector<Result<bool>> S3Storage::exists_batch(const std::vector<std::string>
   return out;
 }
 
-// First a GET of the first part_size bytes of every key at once: a small object
-// arrives whole, a large one tells its size (Content-Range) and the rest comes
-// in ranges, in parallel, into one buffer of the full size.
+// First a GET of the first kFirstRange bytes of every key at once: a small
+// object arrives whole, a large one tells its size (Content-Range) and the rest
+// comes in part_size ranges, in parallel, into one buffer of the full size. The
+// first range is small so that it costs no more than a HEAD would.
+constexpr uint64_t kFirstRange = 1 << 20;
+
 std::vector<Result<std::string>> S3Storage::read_all(
     const std::vector<std::string>& keys, const std::function<void(std::string_view)>& on_chunk) {
-  const std::string first_range = "Range: bytes=0-" + std::to_string(options_.part_size - 1);
+  const std::string first_range =
+      "Range: bytes=0-" + std::to_string(std::min<uint64_t>(kFirstRange, options_.part_size) - 1);
   std::vector<HttpRequest> requests;
   for (const auto& key : keys) {
     requests.push_back({.method = "GET", .url = object_url(key), .headers = {first_range}});
@@ -261,13 +269,16 @@ Status S3Storage::read_rest(std::string_view key, const HttpResponse& first, std
                             const std::function<void(std::string_view)>& on_chunk) {
   const uint64_t total = uint64_t(total_from_content_range(first.content_range));
   const uint64_t part = options_.part_size;
-  out.resize(total);
+  out = uninitialized_string(total);
+  // Pages faulted in ahead of the arriving ranges (first touch is costly on a VM).
+  PageFaulter faulter(out.data(), out.size());
   std::memcpy(out.data(), first.body.data(), first.body.size());
   const uint64_t n_ranges = (total - first.body.size() + part - 1) / part;
   // Bytes received per range; the prefix handed to on_chunk is the run of
   // complete ranges from the start plus whatever of the next one has arrived.
   std::vector<uint64_t> received(n_ranges, 0);
   size_t complete = 0;
+  uint64_t reported = first.body.size();
   auto progress = [&](size_t index, size_t bytes) {
     received[index] = bytes;
     if (!on_chunk) return;
@@ -275,7 +286,10 @@ Status S3Storage::read_rest(std::string_view key, const HttpResponse& first, std
     while (complete < n_ranges && received[complete] == range_size(complete)) ++complete;
     uint64_t prefix = first.body.size() + complete * part;
     if (complete < n_ranges) prefix += received[complete];
-    on_chunk(std::string_view(out.data(), std::min<uint64_t>(prefix, total)));
+    prefix = std::min<uint64_t>(prefix, total);
+    if (prefix == reported) return;  // bytes arrived further on: the prefix is unchanged
+    reported = prefix;
+    on_chunk(std::string_view(out.data(), prefix));
   };
   if (on_chunk) on_chunk(std::string_view(out.data(), first.body.size()));
   std::vector<HttpRequest> requests;
@@ -374,6 +388,12 @@ Status S3Storage::write_multipart(std::string_view key, const std::vector<std::s
   // CompleteMultipartUpload may fail after its 200 status, with an <Error> body.
   if (done.ok() && done.body.find("<Error>") != std::string::npos) {
     done.status = 500;
+  }
+  if (!done.ok() && done.attempts > 1 && done.status == 404) {
+    // A retried Complete whose first try went through (its answer was lost)
+    // finds the upload gone: the object is there if it has the full size.
+    HttpResponse head = http_.perform_one({.method = "HEAD", .url = object_url(key)});
+    if (head.ok() && head.content_length == int64_t(total)) return {};
   }
   if (!done.ok()) return abort_upload(failure("POST (CompleteMultipartUpload)", key, done));
   return {};

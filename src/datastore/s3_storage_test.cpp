@@ -15,6 +15,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <thread>
 
 #include "testing/flaky_proxy.h"
 #include "testing/temp_dir.h"
@@ -268,6 +269,16 @@ TEST_F(S3Server, SmallObjectsRoundTrip) {
   EXPECT_NE(missing.status().message().find("a/none"), std::string::npos);
 }
 
+TEST_F(S3Server, KeysWithSpacesPlusAndUnicodeAreSignedAndListed) {
+  const std::string key = "odd/a b+c=d,e;\xc3\xa9~(1).txt";
+  ASSERT_TRUE(storage_->write(key, {"v"}).ok());
+  EXPECT_EQ(*storage_->read(key), "v");
+  EXPECT_TRUE(*storage_->exists(key));
+  EXPECT_EQ(*storage_->list("odd/a b"), std::vector<std::string>{key});
+  ASSERT_TRUE(storage_->remove(key).ok());
+  EXPECT_FALSE(*storage_->exists(key));
+}
+
 TEST_F(S3Server, LargeObjectsGoMultipartAndComeBackInParallelRanges) {
   S3Options o = options();
   o.part_size = 5 << 20;
@@ -380,6 +391,24 @@ TEST_F(S3Server, BatchesKeepManyRequestsInFlight) {
   for (size_t i = 0; i < bodies.size(); ++i) EXPECT_EQ(*got[i], bodies[i]);
 }
 
+TEST_F(S3Server, SafeFromSeveralThreads) {
+  ContentStore cas(*storage_);
+  std::vector<std::thread> threads;
+  std::vector<int> good(4, 0);
+  for (size_t i = 0; i < good.size(); ++i) {
+    threads.emplace_back([&, i] {
+      for (uint64_t k = 0; k < 8; ++k) {
+        const std::string v = random_bytes(1000 + 10 * k, 100 * i + k);
+        auto put = cas.put(v);
+        auto got = put.ok() ? cas.get(put->digest) : Result<std::string>(put.status());
+        good[i] += got.ok() && *got == v;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (size_t i = 0; i < good.size(); ++i) EXPECT_EQ(good[i], 8) << "thread " << i;
+}
+
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
@@ -408,7 +437,7 @@ TEST_F(S3Server, AMissingBucketIsAnErrorNamingIt) {
   o.bucket = "no-such-bucket-trellis";
   auto s = make(o);
   for (const Status& st : {s->write("k", {"x"}), s->read("k").status(), s->exists("k").status(),
-                           s->list("").status()}) {
+                           s->list("").status(), s->remove("k"), s->exists_batch({"a", "b"})[1].status()}) {
     ASSERT_FALSE(st.ok());
     EXPECT_EQ(st.code(), Code::kInvalidArgument) << st.to_string();
     EXPECT_NE(st.message().find("bucket 'no-such-bucket-trellis' does not exist"), std::string::npos)
