@@ -102,6 +102,10 @@ class FaultStorage final : public Storage {
     wait();
     return inner_.remove(key);
   }
+  Status touch(std::string_view key) override {
+    wait();
+    return inner_.touch(key);
+  }
   bool trusts_existing() const override { return inner_.trusts_existing(); }
   std::string url() const override { return "fault+" + inner_.url(); }
 

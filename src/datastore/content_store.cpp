@@ -221,10 +221,17 @@ BlobInfo describe(const std::vector<std::string_view>& parts) {
 
 }  // namespace
 
+// On a store that trusts existing objects, a small value is written without
+// asking whether it is there: one request instead of two (a HEAD, then a PUT
+// or a touch), and the write refreshes its time for gc as a touch would.
+bool ContentStore::writes_blind(uint64_t size) const {
+  return storage_.trusts_existing() && size <= kBlindWriteLimit;
+}
+
 Result<BlobInfo> ContentStore::put(const std::vector<std::string_view>& parts) {
   BlobInfo info = describe(parts);
   const std::string key = object_key(info.digest);
-  Result<bool> present = storage_.exists(key);
+  Result<bool> present = writes_blind(info.size) ? Result<bool>(false) : storage_.exists(key);
   if (!present.ok()) return present.status();
   if (*present) {
     Status kept = keep_existing(info.digest);
@@ -242,9 +249,12 @@ Result<BlobInfo> ContentStore::put(const std::vector<std::string_view>& parts) {
 // content: a torn or rotten one is replaced, else every later run making the
 // same value would fail until someone deleted the file. A storage whose writes
 // are all-or-nothing (S3) is trusted without reading the object back.
+// Kept, it is touched: `trellis gc` spares objects modified after the oldest
+// running task started, so a value reused by a running task stays. An object
+// gone meanwhile (kNotFound) is written again by the caller.
 Status ContentStore::keep_existing(std::string_view digest) {
-  if (storage_.trusts_existing()) return {};
-  return verify(digest);
+  if (!storage_.trusts_existing()) TRELLIS_RETURN_IF_ERROR(verify(digest));
+  return storage_.touch(object_key(digest));
 }
 
 std::vector<Result<BlobInfo>> ContentStore::put_batch(
@@ -255,7 +265,15 @@ std::vector<Result<BlobInfo>> ContentStore::put_batch(
     out.emplace_back(describe(parts));
     keys.push_back(object_key(out.back()->digest));
   }
-  std::vector<Result<bool>> present = storage_.exists_batch(keys);
+  std::vector<std::string> asked;  // keys whose presence is worth a request
+  for (size_t i = 0; i < blobs.size(); ++i) {
+    if (!writes_blind(out[i]->size)) asked.push_back(keys[i]);
+  }
+  std::vector<Result<bool>> answers = storage_.exists_batch(asked);
+  std::vector<Result<bool>> present;
+  for (size_t i = 0, a = 0; i < blobs.size(); ++i) {
+    present.push_back(writes_blind(out[i]->size) ? Result<bool>(false) : std::move(answers[a++]));
+  }
   // Blobs to write, each distinct digest once (a batch may repeat a value).
   std::vector<size_t> to_write;
   std::vector<std::unique_ptr<EncodedBlob>> encoded;

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <cstdlib>
 #include <thread>
 
 #include "testing/fault_storage.h"
@@ -208,20 +209,50 @@ TEST(ContentStore, ATrustingStorageIsNotReadBackOnARepeatedPut) {
       return inner.list_entries(p);
     }
     Status remove(std::string_view k) override { return inner.remove(k); }
+    Status touch(std::string_view k) override {
+      ++touches;
+      return inner.touch(k);
+    }
     std::string url() const override { return "counting"; }
     bool trusts_existing() const override { return true; }
     Storage& inner;
-    int reads = 0;
+    int reads = 0, touches = 0;
   } counting(*mem);
   ContentStore cas(counting);
-  ASSERT_TRUE(cas.put("value").ok());
-  auto again = cas.put("value");
+  // A large value that is there already is neither read nor sent again, only touched.
+  const std::string big(ContentStore::kBlindWriteLimit + 1, 'b');
+  ASSERT_TRUE(cas.put(big).ok());
+  auto again = cas.put(big);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->stored, 0u);
-  auto batch = cas.put_batch({{"value"}});
+  auto batch = cas.put_batch({{big}});
   ASSERT_TRUE(batch[0].ok());
   EXPECT_EQ(batch[0]->stored, 0u);
+  EXPECT_EQ(counting.touches, 2);
+  // A small one is simply written again: one request instead of a lookup and a touch.
+  ASSERT_TRUE(cas.put("value").ok());
+  auto small = cas.put("value");
+  ASSERT_TRUE(small.ok());
+  EXPECT_EQ(small->stored, 13u);  // 5 bytes and the 8-byte trailer
+  EXPECT_EQ(counting.touches, 2);
   EXPECT_EQ(counting.reads, 0);
+}
+
+// A reused blob's time is refreshed, so gc (which spares recent objects) keeps it.
+TEST(ContentStore, AReusedBlobIsTouched) {
+  test::TempDir dir;
+  auto files = make_local_storage(dir.path());
+  ContentStore cas(*files);
+  auto first = cas.put("reused value");
+  ASSERT_TRUE(first.ok());
+  const std::string key = ContentStore::object_key(first->digest);
+  const std::string path = dir.file(key);
+  ASSERT_EQ(std::system(("touch -d '-3 hours' " + path).c_str()), 0);
+  const int64_t before = (*files->list_entries(key))[0].modified_ms;
+  ASSERT_TRUE(cas.put("reused value").ok());
+  const int64_t after = (*files->list_entries(key))[0].modified_ms;
+  EXPECT_GT(after - before, 2 * 3600 * 1000) << before << " -> " << after;
+  EXPECT_EQ(files->touch("objects/no/such").code(), Code::kNotFound);
 }
 
 TEST(LocalStorage, RejectsKeysThatEscapeTheRoot) {

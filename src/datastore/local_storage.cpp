@@ -1,4 +1,9 @@
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <chrono>
@@ -89,6 +94,14 @@ class LocalStorage final : public Storage {
     std::filesystem::remove(path(key), ec);
     if (ec) return io_error("remove " + path(key) + ": " + ec.message());
     return {};
+  }
+
+  Status touch(std::string_view key) override {
+    if (!is_safe_key(key)) return invalid_argument("bad storage key '" + std::string(key) + "'");
+    const std::string p = path(key);
+    if (::utimensat(AT_FDCWD, p.c_str(), nullptr, AT_SYMLINK_NOFOLLOW) == 0) return {};
+    if (errno == ENOENT) return not_found("no object " + p);
+    return io_error("touch " + p + ": " + std::strerror(errno));
   }
 
   std::string url() const override { return "file://" + root_; }

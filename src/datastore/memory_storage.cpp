@@ -57,6 +57,13 @@ class MemoryStorage final : public Storage {
     objects_.erase(std::string(key));
     return {};
   }
+  Status touch(std::string_view key) override {
+    std::lock_guard lock(mu_);
+    auto it = objects_.find(std::string(key));
+    if (it == objects_.end()) return not_found("no object " + std::string(key) + " in mem://");
+    it->second.modified_ms = now_ms();
+    return {};
+  }
   std::string url() const override { return "mem://"; }
 
  private:

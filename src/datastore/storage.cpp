@@ -58,4 +58,10 @@ std::vector<Result<bool>> Storage::exists_batch(const std::vector<std::string>& 
   return out;
 }
 
+Status Storage::touch(std::string_view key) {
+  Result<std::string> bytes = read(key);
+  if (!bytes.ok()) return bytes.status();
+  return write(key, {*bytes});
+}
+
 }  // namespace trellis

@@ -28,8 +28,12 @@ class ContentStore {
   // Stores the concatenation of `parts` (no whole copy is made when it is not
   // compressed). zstd only when a sample shows it saves at least 10%. When the
   // blob exists it is read back and re-hashed; a corrupt one (torn write, bit
-  // rot) is replaced by the new bytes, a sound one is kept (`stored` 0). A
-  // storage that trusts_existing() (S3) is not read back: existing is enough.
+  // rot) is replaced by the new bytes, a sound one is kept (`stored` 0) and
+  // touched (its time refreshed, so gc spares it). A storage that
+  // trusts_existing() (S3) is not read back: existing is enough; there a blob
+  // of at most kBlindWriteLimit bytes is simply written (one request, and
+  // `stored` is what was sent), a larger one is looked up first.
+  static constexpr uint64_t kBlindWriteLimit = 1u << 20;
   Result<BlobInfo> put(const std::vector<std::string_view>& parts);
   Result<BlobInfo> put(std::string_view bytes) { return put(std::vector<std::string_view>{bytes}); }
   // put() of each blob (a blob is a list of parts), with the storage's batch
@@ -52,6 +56,7 @@ class ContentStore {
 
  private:
   Status keep_existing(std::string_view digest);
+  bool writes_blind(uint64_t size) const;
   Storage& storage_;
 };
 

@@ -56,6 +56,11 @@ class Storage {
   virtual Result<std::vector<ObjectEntry>> list_entries(std::string_view prefix) = 0;
   // Deletes the object under `key`. OK when there is none.
   virtual Status remove(std::string_view key) = 0;
+  // Makes the object's modified time now, as if just written: a writer that
+  // reuses an existing object calls it, and `trellis gc` spares recent objects,
+  // so it cannot take one a running task has just reused. kNotFound when absent.
+  // The default rewrites the object; stores override it with something cheaper.
+  virtual Status touch(std::string_view key);
 
   // Batch forms: one result per input, in input order; each result is what the
   // single-key call would have returned. The defaults loop over the single-key
