@@ -350,6 +350,14 @@ TEST_F(S3Server, ListPaginatesAndStripsThePrefix) {
   EXPECT_TRUE(s->list("nothing/")->empty());
 }
 
+TEST_F(S3Server, ASessionTokenIsSentAndSigned) {
+  S3Options o = options();
+  o.session_token = "FQoGZXIvYXdzEXAMPLETOKEN/+=";
+  auto s = make(o);
+  ASSERT_TRUE(s->write("with-token", {"t"}).ok());
+  EXPECT_EQ(*s->read("with-token"), "t");
+}
+
 TEST_F(S3Server, ExistsAndRemove) {
   EXPECT_FALSE(*storage_->exists("k"));
   ASSERT_TRUE(storage_->write("k", {"v"}).ok());
@@ -501,6 +509,20 @@ TEST_F(S3Server, InjectedFailuresAreRetried) {
     auto back = s->read("retried");
     ASSERT_TRUE(back.ok()) << back.status().to_string();
     EXPECT_EQ(*back, "value");
+  }
+  {  // a multipart upload and a ranged read through failing connections
+    test::FlakyProxy proxy(port_of(endpoint_), 4, test::ProxyFault::kReset);
+    S3Options o = options();
+    o.endpoint = proxy.endpoint();
+    o.part_size = 5 << 20;
+    o.backoff_base = std::chrono::milliseconds(10);
+    auto s = make(o);
+    const std::string big = random_bytes(2 * o.part_size + 99, 5);
+    Status written = s->write("retried-big", {big});
+    ASSERT_TRUE(written.ok()) << written.to_string();
+    auto back = s->read("retried-big");
+    ASSERT_TRUE(back.ok()) << back.status().to_string();
+    EXPECT_TRUE(*back == big);
   }
   test::FlakyProxy always(port_of(endpoint_), 1000, test::ProxyFault::kServiceUnavailable);
   S3Options o = options();
