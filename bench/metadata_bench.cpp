@@ -38,7 +38,8 @@ int main(int argc, char** argv) {
     task.task_id = 1;
     task.step = "start";
     if (!(*md)->create_task(task).ok()) return 1;
-    if (!(*md)->finish_task("F", id, 1, {{"x", std::string(64, 'a'), "json", "int64", 2}}, -1)
+    if (!(*md)
+             ->finish_task("F", id, 1, {{"x", std::string(64, 'a'), "json", "int64", 2}}, -1)
              .ok()) {
       return 1;
     }
@@ -55,8 +56,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "run F/1 with artifacts of task 1 expected (run with --setup first)\n");
     return 1;
   }
-  std::printf("metadata_open_ms %.2f\nmetadata_get_run_ms %.2f\nmetadata_list_artifacts_ms %.2f\n"
-              "metadata_total_ms %.2f\n",
-              open_ms, get_run_ms, list_ms, ms_since(start));
+  std::printf(
+      "metadata_open_ms %.2f\nmetadata_get_run_ms %.2f\nmetadata_list_artifacts_ms %.2f\n"
+      "metadata_total_ms %.2f\n",
+      open_ms, get_run_ms, list_ms, ms_since(start));
   return 0;
 }

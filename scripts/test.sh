@@ -22,6 +22,8 @@ if [[ -z "${TRELLIS_TEST_NO_SERVICES:-}" ]]; then
   pg_url=$(PG_FAST=1 PG_PORT=$pg_port bash scripts/services/postgres-up.sh | tail -n1)
   S3_PORT=$s3_port bash scripts/services/s3-up.sh >/dev/null
   export TRELLIS_TEST_PG_URL="$pg_url"
+  # The cluster a test restarts to prove reconnection (tests/e2e_remote_test.cpp).
+  export TRELLIS_TEST_PG_CLUSTER="$(ls /usr/lib/postgresql | sort -V | tail -n1) ${PG_CLUSTER:-main}"
   export TRELLIS_TEST_S3_ENDPOINT="http://127.0.0.1:$s3_port" TRELLIS_TEST_S3_BUCKET=flow
   export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
   echo "test.sh: PostgreSQL at ${pg_url/:flow@/:***@}, S3 at $TRELLIS_TEST_S3_ENDPOINT" >&2

@@ -2,7 +2,9 @@
 // connections to an upstream 127.0.0.1 port, except that the first
 // `fail_first` connections are answered "503 Service Unavailable" or dropped
 // (reset) after their request headers arrive, so retries can be proven against
-// a real server. Also closed_loopback_port(): a port nobody listens on.
+// a real server. lose_answer_to(marker) closes a forwarded connection instead of passing on
+// the upstream's answer to a message containing `marker` (a COMMIT that took effect while
+// the client never hears so). Also closed_loopback_port(): a port nobody listens on.
 // Threads: one accepting, one per forwarded connection; all joined by the destructor.
 #pragma once
 
@@ -15,6 +17,7 @@
 #include <atomic>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -48,7 +51,16 @@ class FlakyProxy {
   FlakyProxy& operator=(const FlakyProxy&) = delete;
 
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  int port() const { return port_; }
   int accepted() const { return accepted_.load(); }  // connections so far, failed ones included
+
+  // Once: the next client message (read) containing `marker` goes upstream, but when the
+  // upstream answers, both sides are closed instead. Not while connections carry traffic.
+  void lose_answer_to(std::string marker) {
+    marker_ = std::move(marker);
+    losing_armed_ = true;
+  }
+  int answers_lost() const { return answers_lost_.load(); }
 
  private:
   static sockaddr_in loopback(int port) {
@@ -111,12 +123,23 @@ class FlakyProxy {
     std::vector<char> buf(1 << 16);
     pollfd p[2] = {{client, POLLIN, 0}, {upstream, POLLIN, 0}};
     bool open = true;
+    bool losing = false;  // the next upstream answer is not passed on (lose_answer_to)
     while (open && !stop_) {
       if (::poll(p, 2, 50) <= 0) continue;
       for (int i = 0; i < 2 && open; ++i) {
         if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
         const ssize_t n = ::read(p[i].fd, buf.data(), buf.size());
         if (n <= 0) {
+          open = false;
+          break;
+        }
+        if (i == 0 && losing_armed_ &&
+            std::string_view(buf.data(), static_cast<size_t>(n)).find(marker_) !=
+                std::string_view::npos) {
+          losing_armed_ = false;
+          losing = true;
+        } else if (i == 1 && losing) {
+          ++answers_lost_;
           open = false;
           break;
         }
@@ -142,6 +165,9 @@ class FlakyProxy {
   int port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<int> accepted_{0};
+  std::string marker_;                    // written before losing_armed_ is set
+  std::atomic<bool> losing_armed_{false};
+  std::atomic<int> answers_lost_{0};
   std::thread acceptor_;
   std::mutex mu_;
   std::vector<std::thread> connections_;  // guarded by mu_

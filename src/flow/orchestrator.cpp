@@ -13,6 +13,7 @@
 #include "flow/runner.h"
 #include "trellis/core/clock.h"
 #include "trellis/core/format.h"
+#include "trellis/core/hash.h"
 #include "trellis/core/pathspec.h"
 
 namespace trellis {
@@ -203,8 +204,18 @@ class Orchestrator {
   // data it no longer has.
   Status check_blobs(const std::vector<ArtifactRecord>& arts, const std::string& origin,
                      const std::string& step) {
+    std::vector<std::string> keys;  // one batch: a remote store answers them in parallel
     for (const auto& a : arts) {
-      Result<bool> there = cas_.contains(a.digest);
+      if (!is_sha256_hex(a.digest)) {
+        return corrupt("artifact '" + a.name + "' of " + origin + " names a bad digest '" +
+                       escape_for_log(a.digest) + "'");
+      }
+      keys.push_back(ContentStore::object_key(a.digest));
+    }
+    const std::vector<Result<bool>> present = cas_.storage().exists_batch(keys);
+    for (size_t i = 0; i < arts.size(); ++i) {
+      const ArtifactRecord& a = arts[i];
+      const Result<bool>& there = present[i];
       if (!there.ok()) return there.status().with_context("artifact '" + a.name + "' of " + origin);
       if (!*there) {
         return not_found("artifact '" + a.name + "' of " + origin +
@@ -308,8 +319,11 @@ class Orchestrator {
     a.exit_code = exit.exit_code;
     a.signal = exit.signal;
     a.reason = exit.reason;
-    Result<BlobInfo> log = cas_.put(exit.output);
-    if (log.ok()) a.log_digest = log->digest;
+    // A task that printed nothing has no log blob (an empty digest reads as "").
+    if (!exit.output.empty()) {
+      Result<BlobInfo> log = cas_.put(exit.output);
+      if (log.ok()) a.log_digest = log->digest;
+    }
 
     bool done = false;
     if (exit.ok) {

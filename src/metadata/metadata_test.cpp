@@ -2,6 +2,7 @@
 // PostgreSQL (TRELLIS_TEST_PG_URL; skipped without it). PostgreSQL-only behaviour
 // (migrations, reconnects, URLs) is in postgres_store_test.cpp.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -65,10 +66,11 @@ class MetadataContract : public ::testing::TestWithParam<const char*> {
     EXPECT_TRUE(md_->add_media("F", r, 1, {"img", "image", 0, "img" + tag, {}, 1}).ok());
     EXPECT_TRUE(md_->add_media("F", r, 1, {"img", "image", 1, "art" + tag, {}, 2}).ok());
     EXPECT_TRUE(md_->add_tag("F", r, "t" + tag).ok());
-    EXPECT_TRUE(md_->finish_task("F", r, 1,
-                                 {{"a", "art" + tag, "json", "int64", 1},
-                                  {"b", "art" + tag, "json", "int64", 1}}, -1)
-                    .ok());
+    EXPECT_TRUE(
+        md_->finish_task(
+               "F", r, 1,
+               {{"a", "art" + tag, "json", "int64", 1}, {"b", "art" + tag, "json", "int64", 1}}, -1)
+            .ok());
     return r;
   }
   // Waits for `n` children; their exit codes (100 + signal when killed), in exit order.
@@ -143,6 +145,15 @@ TEST_P(MetadataContract, FinishTaskIsTheDoneRecordAndHappensOnce) {
   EXPECT_EQ(t->foreach_count, 3);
   EXPECT_EQ(md_->finish_task("F", r, 1, {}, -1).code(), Code::kAlreadyExists);
   EXPECT_EQ(md_->list_artifacts("F", r, 1)->size(), 1u);  // the first writer's index stays
+  auto x = md_->get_artifact("F", r, 1, "x");
+  ASSERT_TRUE(x.ok()) << x.status().to_string();
+  EXPECT_EQ(x->digest, std::string(64, 'a'));
+  EXPECT_EQ(x->codec, "json");
+  EXPECT_EQ(x->type, "int64");
+  EXPECT_EQ(x->size, 2u);
+  Status missing = md_->get_artifact("F", r, 1, "y").status();
+  EXPECT_EQ(missing.code(), Code::kNotFound);
+  EXPECT_NE(missing.message().find("'y'"), std::string::npos) << missing.message();
   // A done task cannot be marked failed by a late orchestrator update.
   ASSERT_TRUE(md_->set_task_status("F", r, 1, TaskStatus::kFailed).ok());
   EXPECT_EQ(md_->get_task("F", r, 1)->status, TaskStatus::kDone);
@@ -221,8 +232,8 @@ TEST_P(MetadataContract, AttemptsTagsMetricsAliases) {
 
 TEST_P(MetadataContract, MetricsKeepEveryPointAndExactValues) {
   const int64_t r = *md_->create_run(run("F"));
-  const std::vector<double> values = {0.1, 1.0 / 3, 1e-310, std::numeric_limits<double>::max(),
-                                      -2.5e-7, 123456789.123456789};
+  const std::vector<double> values = {
+      0.1, 1.0 / 3, 1e-310, std::numeric_limits<double>::max(), -2.5e-7, 123456789.123456789};
   std::vector<MetricPoint> points;
   for (size_t i = 0; i < values.size(); ++i) {
     points.push_back({"exact", static_cast<int64_t>(i), values[i], 5});
@@ -244,8 +255,11 @@ TEST_P(MetadataContract, MetricsKeepEveryPointAndExactValues) {
 
 TEST_P(MetadataContract, MetricsMayBeNanOrInfinite) {
   const double inf = std::numeric_limits<double>::infinity();
-  ASSERT_TRUE(md_->add_metrics("F", 1, 1, {{"loss", 0, std::nan(""), 1}, {"loss", 1, inf, 1},
-                                           {"loss", 2, -inf, 1}, {"loss", 3, -0.0, 1}})
+  ASSERT_TRUE(md_->add_metrics("F", 1, 1,
+                               {{"loss", 0, std::nan(""), 1},
+                                {"loss", 1, inf, 1},
+                                {"loss", 2, -inf, 1},
+                                {"loss", 3, -0.0, 1}})
                   .ok());
   auto m = md_->list_metrics("F", 1, 1);
   ASSERT_TRUE(m.ok()) << m.status().to_string();
@@ -404,8 +418,8 @@ TEST_P(MetadataContract, ConcurrentFinishersOneWinsTheOthersSeeAlreadyExists) {
       auto md = open_metadata(url_);
       if (!md.ok()) _exit(1);
       const std::string d = std::to_string(p);
-      Status st = (*md)->finish_task("F", r, 1, {{"x", d, "json", "", 1}, {"y", d, "json", "", 1}},
-                                     p);
+      Status st =
+          (*md)->finish_task("F", r, 1, {{"x", d, "json", "", 1}, {"y", d, "json", "", 1}}, p);
       if (st.ok()) _exit(0);
       _exit(st.code() == Code::kAlreadyExists ? 10 : 2);
     }
@@ -435,6 +449,44 @@ TEST_P(MetadataContract, ReopeningKeepsEverything) {
 
 INSTANTIATE_TEST_SUITE_P(AllBackends, MetadataContract,
                          ::testing::Values("mem", "sqlite", "postgres"));
+
+// Runs `sql` on the SQLite database at `path` behind the store's back.
+void sqlite_exec(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+}
+
+TEST(SqliteMetadata, ASchema3DatabaseKeepsCountingRunIdsAfterTheUpgrade) {
+  test::TempDir dir;
+  const std::string path = dir.file("m.db");
+  {
+    auto md = open_metadata("sqlite://" + path);
+    ASSERT_TRUE(md.ok());
+    RunRecord r;
+    r.flow = "F";
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE((*md)->create_run(r).ok());
+  }
+  // What trellis with schema 3 left: no flow_counters; run ids were MAX(run_id) + 1.
+  sqlite_exec(path, "DROP TABLE flow_counters; PRAGMA user_version=3;");
+  auto md = open_metadata("sqlite://" + path);
+  ASSERT_TRUE(md.ok()) << md.status().to_string();
+  RunRecord r;
+  r.flow = "F";
+  EXPECT_EQ(*(*md)->create_run(r), 4);
+}
+
+TEST(SqliteMetadata, ASchemaFromANewerTrellisIsRefused) {
+  test::TempDir dir;
+  const std::string path = dir.file("m.db");
+  ASSERT_TRUE(open_metadata("sqlite://" + path).ok());
+  sqlite_exec(path, "PRAGMA user_version=99;");
+  auto md = open_metadata("sqlite://" + path);
+  EXPECT_EQ(md.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(md.status().message().find("99"), std::string::npos) << md.status().message();
+}
 
 TEST(OpenMetadata, AnUnknownSchemeIsInvalidArgumentNamingTheUrlWithoutPassword) {
   auto md = open_metadata("mysql://me:secret@db/flow");

@@ -103,8 +103,7 @@ Result<PgRows> PgTx::exec(const std::string& sql, const PgParams& params) {
   return session_.run(sql, params);
 }
 
-Result<std::unique_ptr<PgSession>> PgSession::open(std::string_view url,
-                                                   PgSessionOptions options) {
+Result<std::unique_ptr<PgSession>> PgSession::open(std::string_view url, PgSessionOptions options) {
   auto session = std::make_unique<PgSession>(url, options);
   TRELLIS_RETURN_IF_ERROR(session->connect());
   return session;
@@ -128,12 +127,20 @@ Status PgSession::connect() {
   };
   if (!std::getenv("PGAPPNAME")) set("application_name", "trellis");
   if (!std::getenv("PGCONNECT_TIMEOUT")) set("connect_timeout", "5");
+  // A server that vanishes without closing the connection (host down, network cut) is
+  // noticed within about a minute instead of the kernel's hours: keepalive probes after
+  // 30 s of silence, and sent data unacknowledged for 60 s.
+  set("keepalives_idle", "30");
+  set("keepalives_interval", "10");
+  set("keepalives_count", "3");
+  set("tcp_user_timeout", "60000");
   set("dbname", conninfo_.c_str());
   set("client_encoding", "UTF8");
   set(nullptr, nullptr);
   conn_ = PQconnectdbParams(keys.data(), values.data(), 1);
   if (conn_ && PQstatus(conn_) == CONNECTION_OK) {
-    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
     return {};
   }
   const std::string msg = conn_ ? one_line(PQerrorMessage(conn_)) : "out of memory";
@@ -192,6 +199,7 @@ void PgSession::backoff(int attempt) const {
 }
 
 Status PgSession::with_retries(Replay replay, const std::function<Status(bool&)>& once) {
+  outcome_unknown_ = false;
   for (int attempt = 1;; ++attempt) {
     Status st = ensure_connected();
     if (st.ok()) {
@@ -199,13 +207,14 @@ Status PgSession::with_retries(Replay replay, const std::function<Status(bool&)>
       st = once(committing);
       if (st.ok() || (!lost_ && !retryable_)) return st;
       if (lost_ && committing && replay == Replay::kBeforeCommit) {
-        return unavailable(st.message() + " (the connection dropped while it committed; it may "
-                                          "have taken effect, so it is not rerun)");
+        outcome_unknown_ = true;
+        return unavailable(st.message() +
+                           " (the connection dropped while it committed; it may "
+                           "have taken effect, so it is not rerun)");
       }
     }
     if (attempt >= options_.max_tries) {
-      return unavailable(st.message() + " (gave up after " + std::to_string(attempt) +
-                         " tries)");
+      return unavailable(st.message() + " (gave up after " + std::to_string(attempt) + " tries)");
     }
     backoff(attempt);
   }

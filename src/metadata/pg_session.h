@@ -68,7 +68,7 @@ enum class Replay {
 };
 
 struct PgSessionOptions {
-  int max_tries = 6;                           // attempts per operation, reconnects included
+  int max_tries = 6;                            // attempts per operation, reconnects included
   std::chrono::milliseconds first_backoff{50};  // doubles after each lost connection
   std::chrono::milliseconds max_backoff{1000};
 };
@@ -104,6 +104,10 @@ class PgSession {
   // connection, a deadlock or a serialization failure the whole body runs again.
   Status transaction(Replay replay, const std::function<Status(PgTx&)>& body);
 
+  // True when the last exec() or transaction() failed because the connection dropped while
+  // it committed: it may have taken effect. The caller may look and see.
+  bool outcome_unknown() const { return outcome_unknown_; }
+
   const std::string& url() const { return url_; }
 
  private:
@@ -125,6 +129,7 @@ class PgSession {
   PGconn* conn_ = nullptr;
   bool lost_ = false;       // the last statement failed because the connection dropped
   bool retryable_ = false;  // ... or because of a deadlock or serialization failure
+  bool outcome_unknown_ = false;
 };
 
 }  // namespace trellis

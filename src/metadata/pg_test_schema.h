@@ -30,8 +30,8 @@ class PgTestSchema {
     name_ = "t_" + std::to_string(getpid()) + "_" + std::to_string(rd() % 1000000000u);
     admin_ = PQconnectdb(base_.c_str());
     error_ = exec("CREATE SCHEMA " + name_);
-    url_ = base_ + (base_.find('?') == std::string::npos ? "?" : "&") +
-           "options=-csearch_path%3D" + name_ + "&application_name=" + name_;
+    url_ = base_ + (base_.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+           name_ + "&application_name=" + name_;
   }
   ~PgTestSchema() {
     (void)exec("DROP SCHEMA IF EXISTS " + name_ + " CASCADE");
@@ -67,7 +67,8 @@ class PgTestSchema {
   // gone; returns how many there were.
   int terminate_stores() {
     return std::stoi("0" + exec("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) "
-                                "FROM pg_stat_activity WHERE application_name = '" + name_ + "'"));
+                                "FROM pg_stat_activity WHERE application_name = '" +
+                                name_ + "'"));
   }
 
  private:

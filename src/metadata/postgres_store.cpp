@@ -4,6 +4,7 @@
 // Every statement goes through PgSession (pg_session.h), which reconnects and reruns
 // after a dropped connection where that is safe.
 #include <algorithm>
+#include <tuple>
 #include <unordered_map>
 
 #include "metadata/pg_session.h"
@@ -123,8 +124,8 @@ class PostgresStore final : public MetadataStore {
   // otherwise the migrations run in one transaction under an advisory lock, so that
   // processes on several hosts using a new database at once do not race.
   Status migrate() {
-    Result<PgRows> has = db_->exec(Replay::kAlways,
-                                   "SELECT to_regclass('schema_version') IS NOT NULL");
+    Result<PgRows> has =
+        db_->exec(Replay::kAlways, "SELECT to_regclass('schema_version') IS NOT NULL");
     if (!has.ok()) return has.status();
     if (has->boolean(0, 0)) {
       Result<int64_t> version = schema_version(nullptr);
@@ -132,7 +133,8 @@ class PostgresStore final : public MetadataStore {
       if (*version >= kSchemaVersion) return check_not_newer(*version);
     }
     return db_->transaction(Replay::kAlways, [&](PgTx& tx) -> Status {
-      TRELLIS_RETURN_IF_ERROR(tx.exec("SELECT pg_advisory_xact_lock($1)", PgParams(kMigrationLock)));
+      TRELLIS_RETURN_IF_ERROR(
+          tx.exec("SELECT pg_advisory_xact_lock($1)", PgParams(kMigrationLock)));
       TRELLIS_RETURN_IF_ERROR(
           tx.exec("CREATE TABLE IF NOT EXISTS schema_version("
                   "version INTEGER PRIMARY KEY, applied_ms BIGINT NOT NULL)"));
@@ -141,11 +143,13 @@ class PostgresStore final : public MetadataStore {
       TRELLIS_RETURN_IF_ERROR(check_not_newer(*version));
       for (int v = static_cast<int>(*version) + 1; v <= kSchemaVersion; ++v) {
         for (const char* sql : kMigrations[v - 1]) {
-          TRELLIS_RETURN_IF_ERROR(tx.exec(sql).status().with_context("migration " +
-                                                                     std::to_string(v)));
+          TRELLIS_RETURN_IF_ERROR(
+              tx.exec(sql).status().with_context("migration " + std::to_string(v)));
         }
-        TRELLIS_RETURN_IF_ERROR(tx.exec("INSERT INTO schema_version(version, applied_ms) "
-                                        "VALUES($1, $2)", PgParams(v, now_unix_ms())));
+        TRELLIS_RETURN_IF_ERROR(
+            tx.exec("INSERT INTO schema_version(version, applied_ms) "
+                    "VALUES($1, $2)",
+                    PgParams(v, now_unix_ms())));
       }
       return {};
     });
@@ -160,11 +164,12 @@ class PostgresStore final : public MetadataStore {
           PgParams(run.flow));
       if (!next.ok()) return next.status();
       id = next->i64(0, 0);
-      return tx.exec("INSERT INTO runs(flow, run_id, status, created_ms, params, code, "
-                     "origin_run_id, host, orchestrator_pid) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)",
-                     PgParams(run.flow, id, to_string(run.status), run.created_ms,
-                              json_column(run.params), json_column(run.code), run.origin_run_id,
-                              run.host, run.orchestrator_pid))
+      return tx
+          .exec(
+              "INSERT INTO runs(flow, run_id, status, created_ms, params, code, "
+              "origin_run_id, host, orchestrator_pid) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+              PgParams(run.flow, id, to_string(run.status), run.created_ms, json_column(run.params),
+                       json_column(run.code), run.origin_run_id, run.host, run.orchestrator_pid))
           .status();
     });
     if (!st.ok()) return st.with_context("create run of flow " + run.flow);
@@ -172,10 +177,9 @@ class PostgresStore final : public MetadataStore {
   }
 
   Status finish_run(std::string_view flow, int64_t run_id, RunStatus status) override {
-    return db_->exec(Replay::kAlways,
-                     "UPDATE runs SET status = $1, finished_ms = $2 WHERE flow = $3 AND run_id = $4",
-                     PgParams(to_string(status), now_unix_ms(), flow, run_id))
-        .status();
+    return write(Replay::kAlways,
+                 "UPDATE runs SET status = $1, finished_ms = $2 WHERE flow = $3 AND run_id = $4",
+                 PgParams(to_string(status), now_unix_ms(), flow, run_id));
   }
 
   Result<RunRecord> get_run(std::string_view flow, int64_t run_id) override {
@@ -187,19 +191,20 @@ class PostgresStore final : public MetadataStore {
     RunRecord run = read_run(row);
     Result<PgRows> tags = db_->exec(Replay::kAlways,
                                     "SELECT tag FROM tags WHERE flow = $1 AND run_id = $2 "
-                                    "ORDER BY tag", PgParams(flow, run_id));
+                                    "ORDER BY tag",
+                                    PgParams(flow, run_id));
     if (!tags.ok()) return tags.status();
     for (int i = 0; i < tags->size(); ++i) run.tags.push_back(tags->str(i, 0));
     return run;
   }
 
   Result<std::vector<RunRecord>> list_runs(std::string_view flow) override {
-    Result<PgRows> r = db_->exec(Replay::kAlways, kSelectRun + " WHERE flow = $1 ORDER BY run_id DESC",
-                                 PgParams(flow));
+    Result<PgRows> r = db_->exec(
+        Replay::kAlways, kSelectRun + " WHERE flow = $1 ORDER BY run_id DESC", PgParams(flow));
     if (!r.ok()) return r.status();
-    Result<PgRows> tags = db_->exec(Replay::kAlways,
-                                    "SELECT run_id, tag FROM tags WHERE flow = $1 ORDER BY tag",
-                                    PgParams(flow));
+    Result<PgRows> tags =
+        db_->exec(Replay::kAlways, "SELECT run_id, tag FROM tags WHERE flow = $1 ORDER BY tag",
+                  PgParams(flow));
     if (!tags.ok()) return tags.status();
     std::vector<RunRecord> out;
     std::unordered_map<int64_t, size_t> index;  // run id -> position in out
@@ -224,66 +229,81 @@ class PostgresStore final : public MetadataStore {
   }
 
   Status create_task(const TaskRecord& t) override {
-    return db_->exec(Replay::kBeforeCommit,
-                     "INSERT INTO tasks(flow, run_id, task_id, step, status, foreach_stack, inputs, "
-                     "foreach_count, created_ms, started_ms, finished_ms, cloned_from, resumed_from) "
-                     "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)",
-                     PgParams(t.flow, t.run_id, t.task_id, t.step, to_string(t.status),
-                              json_column(t.foreach_stack), json_column(t.inputs), t.foreach_count,
-                              t.created_ms, t.started_ms, t.finished_ms, t.cloned_from,
-                              t.resumed_from))
-        .status()
+    return write(Replay::kBeforeCommit,
+                 "INSERT INTO tasks(flow, run_id, task_id, step, status, foreach_stack, inputs, "
+                 "foreach_count, created_ms, started_ms, finished_ms, cloned_from, resumed_from) "
+                 "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)",
+                 PgParams(t.flow, t.run_id, t.task_id, t.step, to_string(t.status),
+                          json_column(t.foreach_stack), json_column(t.inputs), t.foreach_count,
+                          t.created_ms, t.started_ms, t.finished_ms, t.cloned_from, t.resumed_from))
         .with_context(task_name(t.flow, t.run_id, t.task_id));
   }
 
   Status set_task_status(std::string_view flow, int64_t run_id, int64_t task_id,
                          TaskStatus status) override {
-    const char* sql = status == TaskStatus::kRunning
-        ? "UPDATE tasks SET status = $1, started_ms = CASE WHEN started_ms = 0 THEN $2 ELSE "
-          "started_ms END WHERE flow = $3 AND run_id = $4 AND task_id = $5 AND status <> 'done'"
-        : "UPDATE tasks SET status = $1, finished_ms = $2 WHERE flow = $3 AND run_id = $4 AND "
-          "task_id = $5 AND status <> 'done'";
-    return db_->exec(Replay::kAlways, sql,
-                     PgParams(to_string(status), now_unix_ms(), flow, run_id, task_id))
-        .status();
+    const char* sql =
+        status == TaskStatus::kRunning
+            ? "UPDATE tasks SET status = $1, started_ms = CASE WHEN started_ms = 0 THEN $2 ELSE "
+              "started_ms END WHERE flow = $3 AND run_id = $4 AND task_id = $5 AND status <> 'done'"
+            : "UPDATE tasks SET status = $1, finished_ms = $2 WHERE flow = $3 AND run_id = $4 AND "
+              "task_id = $5 AND status <> 'done'";
+    return write(Replay::kAlways, sql,
+                 PgParams(to_string(status), now_unix_ms(), flow, run_id, task_id));
   }
 
   // The done record. The UPDATE takes the task's row lock: a concurrent finisher waits for
   // this transaction, then finds the task done and gets kAlreadyExists.
   Status finish_task(std::string_view flow, int64_t run_id, int64_t task_id,
-                     const std::vector<ArtifactRecord>& artifacts,
-                     int64_t foreach_count) override {
+                     const std::vector<ArtifactRecord>& artifacts, int64_t foreach_count) override {
     const std::string name = task_name(flow, run_id, task_id);
-    return db_->transaction(Replay::kBeforeCommit, [&](PgTx& tx) -> Status {
+    Status st = db_->transaction(Replay::kBeforeCommit, [&](PgTx& tx) -> Status {
       Result<PgRows> done = tx.exec(
           "UPDATE tasks SET status = 'done', finished_ms = $1, foreach_count = $2 "
           "WHERE flow = $3 AND run_id = $4 AND task_id = $5 AND status <> 'done'",
           PgParams(now_unix_ms(), foreach_count, flow, run_id, task_id));
       if (!done.ok()) return done.status().with_context(name);
       if (done->affected() == 0) {
-        Result<PgRows> exists = tx.exec(
-            "SELECT 1 FROM tasks WHERE flow = $1 AND run_id = $2 AND task_id = $3",
-            PgParams(flow, run_id, task_id));
+        Result<PgRows> exists =
+            tx.exec("SELECT 1 FROM tasks WHERE flow = $1 AND run_id = $2 AND task_id = $3",
+                    PgParams(flow, run_id, task_id));
         if (!exists.ok()) return exists.status().with_context(name);
         if (exists->empty()) return not_found("no task " + name);
         return already_exists(name + " is already done");
       }
-      TRELLIS_RETURN_IF_ERROR(tx.exec("DELETE FROM artifacts WHERE flow = $1 AND run_id = $2 "
-                                      "AND task_id = $3", PgParams(flow, run_id, task_id)));
-      return insert_rows(
-          tx, "INSERT INTO artifacts(flow, run_id, task_id, name, digest, codec, type, size) VALUES ",
-          8, artifacts.size(), [&](size_t i, PgParams& p) {
-            const ArtifactRecord& a = artifacts[i];
-            p.add(flow).add(run_id).add(task_id).add(a.name).add(a.digest).add(a.codec)
-                .add(a.type).add(static_cast<int64_t>(a.size));
-          }).with_context(name);
+      TRELLIS_RETURN_IF_ERROR(
+          tx.exec("DELETE FROM artifacts WHERE flow = $1 AND run_id = $2 "
+                  "AND task_id = $3",
+                  PgParams(flow, run_id, task_id)));
+      return insert_rows(tx,
+                         "INSERT INTO artifacts(flow, run_id, task_id, name, digest, codec, type, "
+                         "size) VALUES ",
+                         8, artifacts.size(),
+                         [&](size_t i, PgParams& p) {
+                           const ArtifactRecord& a = artifacts[i];
+                           p.add(flow)
+                               .add(run_id)
+                               .add(task_id)
+                               .add(a.name)
+                               .add(a.digest)
+                               .add(a.codec)
+                               .add(a.type)
+                               .add(static_cast<int64_t>(a.size));
+                         })
+          .with_context(name);
     });
+    // The connection dropped while COMMIT was in flight. Done with exactly this index means
+    // it committed (or a finisher with the same index did): what the caller wanted.
+    if (!st.ok() && db_->outcome_unknown() &&
+        is_done_with(flow, run_id, task_id, artifacts, foreach_count)) {
+      return {};
+    }
+    return st;
   }
 
   Result<TaskRecord> get_task(std::string_view flow, int64_t run_id, int64_t task_id) override {
-    Result<PgRows> r = db_->exec(Replay::kAlways,
-                                 kSelectTask + " WHERE t.flow = $1 AND t.run_id = $2 AND t.task_id = $3",
-                                 PgParams(flow, run_id, task_id));
+    Result<PgRows> r = db_->exec(
+        Replay::kAlways, kSelectTask + " WHERE t.flow = $1 AND t.run_id = $2 AND t.task_id = $3",
+        PgParams(flow, run_id, task_id));
     if (!r.ok()) return r.status();
     if (r->empty()) return not_found("no task " + task_name(flow, run_id, task_id));
     PgRow row{*r, 0};
@@ -291,9 +311,9 @@ class PostgresStore final : public MetadataStore {
   }
 
   Result<std::vector<TaskRecord>> list_tasks(std::string_view flow, int64_t run_id) override {
-    Result<PgRows> r = db_->exec(Replay::kAlways,
-                                 kSelectTask + " WHERE t.flow = $1 AND t.run_id = $2 ORDER BY t.task_id",
-                                 PgParams(flow, run_id));
+    Result<PgRows> r = db_->exec(
+        Replay::kAlways, kSelectTask + " WHERE t.flow = $1 AND t.run_id = $2 ORDER BY t.task_id",
+        PgParams(flow, run_id));
     if (!r.ok()) return r.status();
     std::vector<TaskRecord> out;
     for (int i = 0; i < r->size(); ++i) {
@@ -304,18 +324,16 @@ class PostgresStore final : public MetadataStore {
   }
 
   Status record_attempt(const AttemptRecord& a) override {
-    return db_->exec(Replay::kAlways,
-                     "INSERT INTO attempts(flow, run_id, task_id, attempt, started_ms, finished_ms, "
-                     "ok, exit_code, signal, reason, log_digest) "
-                     "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) "
-                     "ON CONFLICT(flow, run_id, task_id, attempt) DO UPDATE SET "
-                     "started_ms = EXCLUDED.started_ms, finished_ms = EXCLUDED.finished_ms, "
-                     "ok = EXCLUDED.ok, exit_code = EXCLUDED.exit_code, signal = EXCLUDED.signal, "
-                     "reason = EXCLUDED.reason, log_digest = EXCLUDED.log_digest",
-                     PgParams(a.flow, a.run_id, a.task_id, a.attempt, a.started_ms, a.finished_ms,
-                              a.ok ? "true" : "false", a.exit_code, a.signal, a.reason,
-                              a.log_digest))
-        .status();
+    return write(Replay::kAlways,
+                 "INSERT INTO attempts(flow, run_id, task_id, attempt, started_ms, finished_ms, "
+                 "ok, exit_code, signal, reason, log_digest) "
+                 "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) "
+                 "ON CONFLICT(flow, run_id, task_id, attempt) DO UPDATE SET "
+                 "started_ms = EXCLUDED.started_ms, finished_ms = EXCLUDED.finished_ms, "
+                 "ok = EXCLUDED.ok, exit_code = EXCLUDED.exit_code, signal = EXCLUDED.signal, "
+                 "reason = EXCLUDED.reason, log_digest = EXCLUDED.log_digest",
+                 PgParams(a.flow, a.run_id, a.task_id, a.attempt, a.started_ms, a.finished_ms,
+                          a.ok ? "true" : "false", a.exit_code, a.signal, a.reason, a.log_digest));
   }
 
   Result<std::vector<AttemptRecord>> list_attempts(std::string_view flow, int64_t run_id,
@@ -347,15 +365,14 @@ class PostgresStore final : public MetadataStore {
 
   Status save_checkpoint(std::string_view flow, int64_t run_id, int64_t task_id,
                          const ArtifactRecord& a) override {
-    return db_->exec(Replay::kAlways,
-                     "INSERT INTO checkpoints(flow, run_id, task_id, name, digest, codec, type, "
-                     "size) VALUES($1,$2,$3,$4,$5,$6,$7,$8) "
-                     "ON CONFLICT(flow, run_id, task_id, name) DO UPDATE SET "
-                     "digest = EXCLUDED.digest, codec = EXCLUDED.codec, type = EXCLUDED.type, "
-                     "size = EXCLUDED.size",
-                     PgParams(flow, run_id, task_id, a.name, a.digest, a.codec, a.type,
-                              static_cast<int64_t>(a.size)))
-        .status();
+    return write(Replay::kAlways,
+                 "INSERT INTO checkpoints(flow, run_id, task_id, name, digest, codec, type, "
+                 "size) VALUES($1,$2,$3,$4,$5,$6,$7,$8) "
+                 "ON CONFLICT(flow, run_id, task_id, name) DO UPDATE SET "
+                 "digest = EXCLUDED.digest, codec = EXCLUDED.codec, type = EXCLUDED.type, "
+                 "size = EXCLUDED.size",
+                 PgParams(flow, run_id, task_id, a.name, a.digest, a.codec, a.type,
+                          static_cast<int64_t>(a.size)));
   }
 
   Result<std::vector<ArtifactRecord>> list_checkpoints(std::string_view flow, int64_t run_id,
@@ -371,12 +388,13 @@ class PostgresStore final : public MetadataStore {
   Result<ArtifactRecord> get_artifact(std::string_view flow, int64_t run_id, int64_t task_id,
                                       std::string_view name) override {
     Result<PgRows> r = db_->exec(Replay::kAlways,
-                                 "SELECT name, digest, codec, type, size FROM artifacts WHERE flow = $1 "
-                                 "AND run_id = $2 AND task_id = $3 AND name = $4",
+                                 "SELECT name, digest, codec, type, size FROM artifacts WHERE "
+                                 "flow = $1 AND run_id = $2 AND task_id = $3 AND name = $4",
                                  PgParams(flow, run_id, task_id, name));
     if (!r.ok()) return r.status();
     if (r->empty()) {
-      return not_found(task_name(flow, run_id, task_id) + " has no artifact '" + std::string(name) + "'");
+      return not_found(task_name(flow, run_id, task_id) + " has no artifact '" + std::string(name) +
+                       "'");
     }
     return ArtifactRecord{r->str(0, 0), r->str(0, 1), r->str(0, 2), r->str(0, 3),
                           static_cast<uint64_t>(r->i64(0, 4))};
@@ -384,10 +402,9 @@ class PostgresStore final : public MetadataStore {
 
   Status add_tag(std::string_view flow, int64_t run_id, std::string_view tag) override {
     TRELLIS_RETURN_IF_ERROR(require_run(flow, run_id));
-    return db_->exec(Replay::kAlways,
-                     "INSERT INTO tags(flow, run_id, tag) VALUES($1,$2,$3) ON CONFLICT DO NOTHING",
-                     PgParams(flow, run_id, tag))
-        .status();
+    return write(Replay::kAlways,
+                 "INSERT INTO tags(flow, run_id, tag) VALUES($1,$2,$3) ON CONFLICT DO NOTHING",
+                 PgParams(flow, run_id, tag));
   }
 
   Status remove_tag(std::string_view flow, int64_t run_id, std::string_view tag) override {
@@ -409,8 +426,8 @@ class PostgresStore final : public MetadataStore {
           tx, "INSERT INTO metrics(flow, run_id, task_id, name, step, value, time_ms) VALUES ", 7,
           points.size(), [&](size_t i, PgParams& p) {
             const MetricPoint& m = points[i];
-            p.add(flow).add(run_id).add(task_id).add(m.name).add(m.step).add(m.value)
-                .add(m.time_ms);
+            p.add(flow).add(run_id).add(task_id).add(m.name).add(m.step).add(m.value).add(
+                m.time_ms);
           });
     });
   }
@@ -431,12 +448,11 @@ class PostgresStore final : public MetadataStore {
 
   Status add_media(std::string_view flow, int64_t run_id, int64_t task_id,
                    const MediaRecord& m) override {
-    return db_->exec(Replay::kBeforeCommit,
-                     "INSERT INTO media(flow, run_id, task_id, name, kind, step, digest, meta, "
-                     "time_ms) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)",
-                     PgParams(flow, run_id, task_id, m.name, m.kind, m.step, m.digest,
-                              json_column(m.meta), m.time_ms))
-        .status();
+    return write(Replay::kBeforeCommit,
+                 "INSERT INTO media(flow, run_id, task_id, name, kind, step, digest, meta, "
+                 "time_ms) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+                 PgParams(flow, run_id, task_id, m.name, m.kind, m.step, m.digest,
+                          json_column(m.meta), m.time_ms));
   }
 
   Result<std::vector<MediaRecord>> list_media(std::string_view flow, int64_t run_id,
@@ -455,27 +471,28 @@ class PostgresStore final : public MetadataStore {
   }
 
   Status set_alias(std::string_view alias, const Json& value) override {
-    return db_->exec(Replay::kAlways,
-                     "INSERT INTO aliases(alias, value, updated_ms) VALUES($1,$2,$3) "
-                     "ON CONFLICT(alias) DO UPDATE SET value = EXCLUDED.value, "
-                     "updated_ms = EXCLUDED.updated_ms",
-                     PgParams(alias, json_column(value), now_unix_ms()))
-        .status();
+    return write(Replay::kAlways,
+                 "INSERT INTO aliases(alias, value, updated_ms) VALUES($1,$2,$3) "
+                 "ON CONFLICT(alias) DO UPDATE SET value = EXCLUDED.value, "
+                 "updated_ms = EXCLUDED.updated_ms",
+                 PgParams(alias, json_column(value), now_unix_ms()));
   }
 
   Result<Json> get_alias(std::string_view alias) override {
-    Result<PgRows> r = db_->exec(Replay::kAlways, "SELECT value FROM aliases WHERE alias = $1",
-                                 PgParams(alias));
+    Result<PgRows> r =
+        db_->exec(Replay::kAlways, "SELECT value FROM aliases WHERE alias = $1", PgParams(alias));
     if (!r.ok()) return r.status();
     if (r->empty()) return not_found("no alias '" + std::string(alias) + "'");
     return json_from_column(r->str(0, 0));
   }
 
   Result<std::vector<std::pair<std::string, Json>>> list_aliases() override {
-    Result<PgRows> r = db_->exec(Replay::kAlways, "SELECT alias, value FROM aliases ORDER BY alias");
+    Result<PgRows> r =
+        db_->exec(Replay::kAlways, "SELECT alias, value FROM aliases ORDER BY alias");
     if (!r.ok()) return r.status();
     std::vector<std::pair<std::string, Json>> out;
-    for (int i = 0; i < r->size(); ++i) out.emplace_back(r->str(i, 0), json_from_column(r->str(i, 1)));
+    for (int i = 0; i < r->size(); ++i)
+      out.emplace_back(r->str(i, 0), json_from_column(r->str(i, 1)));
     return out;
   }
 
@@ -483,8 +500,9 @@ class PostgresStore final : public MetadataStore {
     const std::string name = run_name(flow, run_id);
     return db_->transaction(Replay::kBeforeCommit, [&](PgTx& tx) -> Status {
       for (const char* table : kRunTables) {
-        Result<PgRows> r = tx.exec(std::string("DELETE FROM ") + table +
-                                   " WHERE flow = $1 AND run_id = $2", PgParams(flow, run_id));
+        Result<PgRows> r =
+            tx.exec(std::string("DELETE FROM ") + table + " WHERE flow = $1 AND run_id = $2",
+                    PgParams(flow, run_id));
         if (!r.ok()) return r.status().with_context("delete run " + name);
         if (table == std::string_view("runs") && r->affected() == 0) {
           return not_found("no run " + name);
@@ -522,9 +540,9 @@ class PostgresStore final : public MetadataStore {
   }
 
   Status require_run(std::string_view flow, int64_t run_id) {
-    Result<PgRows> r = db_->exec(Replay::kAlways,
-                                 "SELECT 1 FROM runs WHERE flow = $1 AND run_id = $2",
-                                 PgParams(flow, run_id));
+    Result<PgRows> r =
+        db_->exec(Replay::kAlways, "SELECT 1 FROM runs WHERE flow = $1 AND run_id = $2",
+                  PgParams(flow, run_id));
     if (!r.ok()) return r.status();
     if (r->empty()) return not_found("no run " + run_name(flow, run_id));
     return {};
@@ -532,10 +550,11 @@ class PostgresStore final : public MetadataStore {
 
   Result<std::vector<ArtifactRecord>> list_records(const std::string& table, std::string_view flow,
                                                    int64_t run_id, int64_t task_id) {
-    Result<PgRows> r = db_->exec(Replay::kAlways,
-                                 "SELECT name, digest, codec, type, size FROM " + table +
-                                     " WHERE flow = $1 AND run_id = $2 AND task_id = $3 ORDER BY name",
-                                 PgParams(flow, run_id, task_id));
+    Result<PgRows> r =
+        db_->exec(Replay::kAlways,
+                  "SELECT name, digest, codec, type, size FROM " + table +
+                      " WHERE flow = $1 AND run_id = $2 AND task_id = $3 ORDER BY name",
+                  PgParams(flow, run_id, task_id));
     if (!r.ok()) return r.status();
     std::vector<ArtifactRecord> out;
     for (int i = 0; i < r->size(); ++i) {
@@ -543,6 +562,28 @@ class PostgresStore final : public MetadataStore {
                      static_cast<uint64_t>(r->i64(i, 4))});
     }
     return out;
+  }
+
+  bool is_done_with(std::string_view flow, int64_t run_id, int64_t task_id,
+                    std::vector<ArtifactRecord> artifacts, int64_t foreach_count) {
+    Result<TaskRecord> task = get_task(flow, run_id, task_id);
+    Result<std::vector<ArtifactRecord>> stored = list_artifacts(flow, run_id, task_id);
+    if (!task.ok() || !stored.ok() || task->status != TaskStatus::kDone ||
+        task->foreach_count != foreach_count || stored->size() != artifacts.size()) {
+      return false;
+    }
+    auto key = [](const ArtifactRecord& a) {
+      return std::tie(a.name, a.digest, a.codec, a.type, a.size);
+    };
+    std::sort(artifacts.begin(), artifacts.end(),
+              [&](const auto& a, const auto& b) { return key(a) < key(b); });
+    return std::equal(artifacts.begin(), artifacts.end(), stored->begin(),
+                      [&](const auto& a, const auto& b) { return key(a) == key(b); });
+  }
+
+  // One statement whose rows do not matter.
+  Status write(Replay replay, const std::string& sql, const PgParams& params) {
+    return db_->exec(replay, sql, params).status();
   }
 
   std::unique_ptr<PgSession> db_;

@@ -15,19 +15,26 @@ const std::string kSelectTask =
 
 std::string_view to_string(RunStatus s) {
   switch (s) {
-    case RunStatus::kRunning: return "running";
-    case RunStatus::kSucceeded: return "succeeded";
-    case RunStatus::kFailed: return "failed";
+    case RunStatus::kRunning:
+      return "running";
+    case RunStatus::kSucceeded:
+      return "succeeded";
+    case RunStatus::kFailed:
+      return "failed";
   }
   return "unknown";
 }
 
 std::string_view to_string(TaskStatus s) {
   switch (s) {
-    case TaskStatus::kPending: return "pending";
-    case TaskStatus::kRunning: return "running";
-    case TaskStatus::kDone: return "done";
-    case TaskStatus::kFailed: return "failed";
+    case TaskStatus::kPending:
+      return "pending";
+    case TaskStatus::kRunning:
+      return "running";
+    case TaskStatus::kDone:
+      return "done";
+    case TaskStatus::kFailed:
+      return "failed";
   }
   return "unknown";
 }

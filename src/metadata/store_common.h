@@ -75,8 +75,7 @@ TaskRecord read_task(Row& row) {
 std::string url_without_password(std::string_view url);
 
 // `path` is a file path or ":memory:"; `url` is what url() reports.
-Result<std::unique_ptr<MetadataStore>> open_sqlite_store(const std::string& path,
-                                                         std::string url);
+Result<std::unique_ptr<MetadataStore>> open_sqlite_store(const std::string& path, std::string url);
 // `url` is a postgresql:// or postgres:// libpq connection URI.
 Result<std::unique_ptr<MetadataStore>> open_postgres_store(std::string_view url);
 
