@@ -242,6 +242,13 @@ class S3Server : public ::testing::Test {
     prefix_ = std::string("trellis-test/") + info->name() + "-" + tag;
     storage_ = make(options());
   }
+  void TearDown() override {  // leave the bucket as it was: remove this test's objects
+    if (!storage_) return;
+    auto keys = storage_->list("");
+    if (keys.ok()) {
+      for (const auto& k : *keys) (void)storage_->remove(k);
+    }
+  }
   S3Options options() const {
     return {.endpoint = endpoint_,
             .bucket = env_or("TRELLIS_TEST_S3_BUCKET", "flow"),
