@@ -60,13 +60,20 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
-    if (a == "--endpoint") endpoint = next();
-    else if (a == "--bucket") bucket = next();
-    else if (a == "--mb") mb = std::stoul(next());
-    else if (a == "--rounds") rounds = std::stoi(next());
-    else if (a == "--concurrency") concurrency = std::stoi(next());
-    else if (a == "--part-mb") part_mb = std::stoul(next());
-    else if (a == "--no-boto3") boto3 = false;
+    if (a == "--endpoint")
+      endpoint = next();
+    else if (a == "--bucket")
+      bucket = next();
+    else if (a == "--mb")
+      mb = std::stoul(next());
+    else if (a == "--rounds")
+      rounds = std::stoi(next());
+    else if (a == "--concurrency")
+      concurrency = std::stoi(next());
+    else if (a == "--part-mb")
+      part_mb = std::stoul(next());
+    else if (a == "--no-boto3")
+      boto3 = false;
     else {
       std::fprintf(stderr, "unknown argument %s\n", a.c_str());
       return 2;
@@ -99,7 +106,8 @@ int main(int argc, char** argv) {
     auto info = cas.put(data);
     double t1 = now_s();
     if (!info.ok() || info->stored == 0) {
-      std::fprintf(stderr, "put: %s\n", info.ok() ? "not stored" : info.status().to_string().c_str());
+      std::fprintf(stderr, "put: %s\n",
+                   info.ok() ? "not stored" : info.status().to_string().c_str());
       return 1;
     }
     auto back = cas.get(info->digest);
@@ -128,8 +136,9 @@ int main(int argc, char** argv) {
     raw_put_s.push_back(t6 - t5);
     put_s.push_back(t1 - t0);
     get_s.push_back(t2 - t1);
-    std::printf("round %d trellis put %.3f s get %.3f s (storage alone: write %.3f s read %.3f s)\n",
-                r + 1, t1 - t0, t2 - t1, t6 - t5, t4 - t3);
+    std::printf(
+        "round %d trellis put %.3f s get %.3f s (storage alone: write %.3f s read %.3f s)\n", r + 1,
+        t1 - t0, t2 - t1, t6 - t5, t4 - t3);
     if (!boto3) continue;
     const std::string cmd = "/usr/bin/python3 " + script + " " + endpoint + " " + bucket +
                             " bench-s3-transfer/boto3.bin " + file;

@@ -101,8 +101,9 @@ class FlakyProxy {
     if (fault_ == ProxyFault::kServiceUnavailable) {
       const std::string body =
           "<?xml version=\"1.0\"?><Error><Code>SlowDown</Code><Message>injected</Message></Error>";
-      const std::string answer = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: " +
-                                 std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+      const std::string answer =
+          "HTTP/1.1 503 Service Unavailable\r\nContent-Length: " + std::to_string(body.size()) +
+          "\r\nConnection: close\r\n\r\n" + body;
       (void)!::write(fd, answer.data(), answer.size());
     } else {
       linger hard{1, 0};  // close with RST: "connection reset by peer"

@@ -73,9 +73,12 @@ bool is_bucket_char(char c) {
 
 bool uses_virtual_host(const S3Options& o) {
   switch (o.addressing) {
-    case S3Options::Addressing::kPath: return false;
-    case S3Options::Addressing::kVirtualHost: return true;
-    case S3Options::Addressing::kAuto: break;
+    case S3Options::Addressing::kPath:
+      return false;
+    case S3Options::Addressing::kVirtualHost:
+      return true;
+    case S3Options::Addressing::kAuto:
+      break;
   }
   // A dotted bucket would not match the wildcard certificate *.s3.REGION.amazonaws.com.
   return o.endpoint.empty() && o.bucket.find('.') == std::string::npos;
@@ -92,9 +95,11 @@ Result<S3Options> s3_options_from_environment(std::string_view url) {
   o.bucket = std::string(rest.substr(0, slash));
   if (slash != std::string_view::npos) o.prefix = std::string(rest.substr(slash + 1));
   while (!o.prefix.empty() && o.prefix.back() == '/') o.prefix.pop_back();
-  if (o.bucket.empty()) return invalid_argument("'" + u + "': no bucket (expected s3://bucket/prefix)");
+  if (o.bucket.empty())
+    return invalid_argument("'" + u + "': no bucket (expected s3://bucket/prefix)");
   for (char c : o.bucket) {
-    if (!is_bucket_char(c)) return invalid_argument("'" + u + "': bad bucket name '" + o.bucket + "'");
+    if (!is_bucket_char(c))
+      return invalid_argument("'" + u + "': bad bucket name '" + o.bucket + "'");
   }
   if (o.prefix.find("//") != std::string::npos || (!o.prefix.empty() && o.prefix[0] == '/')) {
     return invalid_argument("'" + u + "': empty path segment in prefix '" + o.prefix + "'");
@@ -127,8 +132,8 @@ Result<S3Options> s3_options_from_environment(std::string_view url) {
   if (o.access_key.empty() || o.secret_key.empty()) {
     return invalid_argument("'" + u + "': no AWS credentials: set AWS_ACCESS_KEY_ID and " +
                             "AWS_SECRET_ACCESS_KEY, or give profile '" + profile +
-                            "' aws_access_key_id and aws_secret_access_key in " +
-                            credentials_path + " or " + config_path);
+                            "' aws_access_key_id and aws_secret_access_key in " + credentials_path +
+                            " or " + config_path);
   }
   o.region = env("AWS_REGION");
   if (o.region.empty()) o.region = setting("AWS_DEFAULT_REGION", "region");
@@ -142,7 +147,8 @@ Result<S3Options> s3_options_from_environment(std::string_view url) {
 }
 
 std::string s3_url(const S3Options& o, std::string_view key) {
-  std::string endpoint = o.endpoint.empty() ? "https://s3." + o.region + ".amazonaws.com" : o.endpoint;
+  std::string endpoint =
+      o.endpoint.empty() ? "https://s3." + o.region + ".amazonaws.com" : o.endpoint;
   std::string path;
   for (unsigned char c : key) {
     const bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||

@@ -65,7 +65,7 @@ struct Transfer {
   curl_slist* headers = nullptr;
   size_t body_index = 0, body_offset = 0;  // read position in request->body
   uint64_t body_size = 0;
-  long status_seen = 0;  // of the response being received
+  long status_seen = 0;      // of the response being received
   bool empty_range = false;  // "Content-Range: bytes 0-0/0": the object is empty, stop here
   char error[CURL_ERROR_SIZE] = {};
   Clock::time_point start_at{};
@@ -106,7 +106,8 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
   if (line.rfind("HTTP/", 0) == 0) {  // a new response (status line): forget the last one's
     const size_t sp = line.find(' ');
-    t->status_seen = sp == std::string_view::npos ? 0 : std::atol(std::string(line.substr(sp + 1, 3)).c_str());
+    t->status_seen =
+        sp == std::string_view::npos ? 0 : std::atol(std::string(line.substr(sp + 1, 3)).c_str());
     t->response->etag.clear();
     t->response->content_range.clear();
     t->response->last_modified.clear();
@@ -170,7 +171,7 @@ struct HttpClient::Pool {
 
 struct HttpClient::Shared {
   std::mutex mu;
-  std::vector<std::unique_ptr<Pool>> free;  // guarded by mu
+  std::vector<std::unique_ptr<Pool>> free;      // guarded by mu
   std::mt19937_64 rng{std::random_device{}()};  // guarded by mu
 };
 
@@ -192,7 +193,8 @@ std::unique_ptr<HttpClient::Pool> HttpClient::take_pool() {
   }
   auto pool = std::make_unique<Pool>();
   pool->multi = curl_multi_init();
-  curl_multi_setopt(pool->multi, CURLMOPT_MAX_HOST_CONNECTIONS, long(std::max(1, options_.concurrency)));
+  curl_multi_setopt(pool->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                    long(std::max(1, options_.concurrency)));
   curl_multi_setopt(pool->multi, CURLMOPT_MAXCONNECTS, long(std::max(1, options_.concurrency)));
   return pool;
 }
@@ -217,7 +219,8 @@ curl_slist* request_headers(const HttpRequest& rq, uint64_t body_size, const S3O
     for (auto p : rq.body) sha.update(p);
     payload_hash = sha.finish_hex();
   }
-  curl_slist* headers = curl_slist_append(nullptr, ("x-amz-content-sha256: " + payload_hash).c_str());
+  curl_slist* headers =
+      curl_slist_append(nullptr, ("x-amz-content-sha256: " + payload_hash).c_str());
   if (!o.session_token.empty()) {
     headers = curl_slist_append(headers, ("x-amz-security-token: " + o.session_token).c_str());
   }
@@ -238,7 +241,8 @@ void configure(CURL* e, Transfer& t, const S3Options& o, const std::string& sigv
   curl_easy_setopt(e, CURLOPT_PASSWORD, o.secret_key.c_str());
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, long(o.connect_timeout.count()));
   curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, std::max<long>(1, long(o.request_timeout.count() / 1000)));
+  curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME,
+                   std::max<long>(1, long(o.request_timeout.count() / 1000)));
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
@@ -331,7 +335,8 @@ std::vector<HttpResponse> HttpClient::perform(std::vector<HttpRequest>& requests
     }
     rs.status = code == CURLE_OK ? status : 0;
     if (code != CURLE_OK) rs.transport_error = t->error[0] ? t->error : curl_easy_strerror(code);
-    const bool retry = code == CURLE_OK ? is_retryable_status(status) : is_retryable_transport(code);
+    const bool retry =
+        code == CURLE_OK ? is_retryable_status(status) : is_retryable_transport(code);
     if (retry && rs.attempts <= options_.max_retries) {
       t->start_at = Clock::now() + backoff(rs.attempts - 1);
       waiting.push_back(size_t(t - transfers.data()));
@@ -368,7 +373,8 @@ std::vector<HttpResponse> HttpClient::perform(std::vector<HttpRequest>& requests
           transfers[*next].start_at - Clock::now());
       wait_ms = std::clamp<int64_t>(until.count(), 0, wait_ms);
     }
-    if (running > 0 || !waiting.empty()) curl_multi_poll(pool->multi, nullptr, 0, int(wait_ms), nullptr);
+    if (running > 0 || !waiting.empty())
+      curl_multi_poll(pool->multi, nullptr, 0, int(wait_ms), nullptr);
   }
   for (auto& t : transfers) curl_slist_free_all(t.headers);
   give_back(std::move(pool));

@@ -21,10 +21,10 @@ std::string s3_url(const S3Options& options, std::string_view full_key);
 std::string s3_full_key(const S3Options& options, std::string_view key);
 
 struct HttpRequest {
-  std::string method;                 // GET, HEAD, PUT, POST, DELETE
-  std::string url;                    // with its query, already encoded and sorted
-  std::vector<std::string> headers;   // "Name: value"
-  std::vector<std::string_view> body; // sent as is; must outlive perform()
+  std::string method;                  // GET, HEAD, PUT, POST, DELETE
+  std::string url;                     // with its query, already encoded and sorted
+  std::vector<std::string> headers;    // "Name: value"
+  std::vector<std::string_view> body;  // sent as is; must outlive perform()
   // When set, a 2xx body is written to into[0, into_size) (a ranged read into
   // one preallocated buffer); more bytes than that are an error.
   char* into = nullptr;

@@ -83,9 +83,8 @@ class S3Storage final : public Storage {
   explicit S3Storage(S3Options options)
       : options_(std::move(options)),
         http_(options_),
-        endpoint_(options_.endpoint.empty()
-                      ? "https://s3." + options_.region + ".amazonaws.com"
-                      : options_.endpoint) {}
+        endpoint_(options_.endpoint.empty() ? "https://s3." + options_.region + ".amazonaws.com"
+                                            : options_.endpoint) {}
 
   using Storage::read;
   Result<std::string> read(std::string_view key) override { return read(key, {}); }
@@ -171,8 +170,8 @@ class S3Storage final : public Storage {
   Status failure(std::string_view op, std::string_view key, const HttpResponse& r) const;
   Status check_bucket_after_404(std::string_view key);
 
-  std::vector<Result<std::string>> read_all(
-      const std::vector<std::string>& keys, const std::function<void(std::string_view)>& on_chunk);
+  std::vector<Result<std::string>> read_all(const std::vector<std::string>& keys,
+                                            const std::function<void(std::string_view)>& on_chunk);
   Status read_rest(std::string_view key, const HttpResponse& first, std::string& out,
                    const std::function<void(std::string_view)>& on_chunk);
   Status write_multipart(std::string_view key, const std::vector<std::string_view>& parts);
@@ -184,8 +183,8 @@ class S3Storage final : public Storage {
 };
 
 Status S3Storage::failure(std::string_view op, std::string_view key, const HttpResponse& r) const {
-  std::string where = url() + " (endpoint " + endpoint_ + ", bucket " + options_.bucket + "): " +
-                      std::string(op) + " " + std::string(key) + ": ";
+  std::string where = url() + " (endpoint " + endpoint_ + ", bucket " + options_.bucket +
+                      "): " + std::string(op) + " " + std::string(key) + ": ";
   const std::string tries =
       r.attempts > 1 ? " (after " + std::to_string(r.attempts) + " attempts)" : "";
   if (r.status == 0) {
@@ -204,7 +203,8 @@ Status S3Storage::failure(std::string_view op, std::string_view key, const HttpR
   if (!message.empty()) detail += ": " + message;
   if (r.status == 403 && code.empty()) detail += " (access denied: check the key and secret)";
   if (code == "NoSuchBucket") {
-    return invalid_argument(where + "bucket '" + options_.bucket + "' does not exist (" + detail + ")");
+    return invalid_argument(where + "bucket '" + options_.bucket + "' does not exist (" + detail +
+                            ")");
   }
   if (r.status == 404 && (code.empty() || code == "NoSuchKey")) return not_found(where + detail);
   if (r.status >= 500 || r.status == 429) return unavailable(where + detail + tries);
@@ -216,8 +216,8 @@ Status S3Storage::failure(std::string_view op, std::string_view key, const HttpR
 // name is an error rather than "nothing stored yet".
 Status S3Storage::check_bucket_after_404(std::string_view key) {
   if (bucket_checked_.load()) return {};
-  HttpResponse r = http_.perform_one({.method = "GET", .url = s3_url(options_, "") + "?" +
-                                                              "list-type=2&max-keys=1"});
+  HttpResponse r = http_.perform_one(
+      {.method = "GET", .url = s3_url(options_, "") + "?" + "list-type=2&max-keys=1"});
   if (r.ok()) {
     bucket_checked_ = true;
     return {};
@@ -314,7 +314,9 @@ Status S3Storage::read_rest(std::string_view key, const HttpResponse& first, std
   auto progress = [&](size_t index, size_t bytes) {
     received[index] = bytes;
     if (!on_chunk) return;
-    auto range_size = [&](size_t k) { return std::min(part, total - first.body.size() - k * part); };
+    auto range_size = [&](size_t k) {
+      return std::min(part, total - first.body.size() - k * part);
+    };
     while (complete < n_ranges && received[complete] == range_size(complete)) ++complete;
     uint64_t prefix = first.body.size() + complete * part;
     if (complete < n_ranges) prefix += received[complete];
@@ -329,7 +331,8 @@ Status S3Storage::read_rest(std::string_view key, const HttpResponse& first, std
     const uint64_t from = first.body.size() + k * part;
     const uint64_t size = std::min(part, total - from);
     HttpRequest rq{.method = "GET", .url = object_url(key)};
-    rq.headers.push_back("Range: bytes=" + std::to_string(from) + "-" + std::to_string(from + size - 1));
+    rq.headers.push_back("Range: bytes=" + std::to_string(from) + "-" +
+                         std::to_string(from + size - 1));
     // A concurrent overwrite between our ranges would splice two objects.
     if (!first.etag.empty()) rq.headers.push_back("If-Match: " + first.etag);
     rq.into = out.data() + from;
@@ -341,7 +344,8 @@ Status S3Storage::read_rest(std::string_view key, const HttpResponse& first, std
   for (size_t k = 0; k < responses.size(); ++k) {
     const HttpResponse& r = responses[k];
     if (r.status == 412) {
-      return unavailable(url() + ": GET " + std::string(key) + ": the object changed while being read");
+      return unavailable(url() + ": GET " + std::string(key) +
+                         ": the object changed while being read");
     }
     if (!r.ok()) return failure("GET", key, r);
     if (r.received != requests[k].into_size) {
@@ -359,7 +363,8 @@ std::vector<Status> S3Storage::write_batch(const std::vector<WriteRequest>& writ
   std::vector<size_t> small;
   for (size_t i = 0; i < writes.size(); ++i) {
     if (total_size(writes[i].parts) > options_.part_size) continue;
-    requests.push_back({.method = "PUT", .url = object_url(writes[i].key), .body = writes[i].parts});
+    requests.push_back(
+        {.method = "PUT", .url = object_url(writes[i].key), .body = writes[i].parts});
     small.push_back(i);
   }
   std::vector<HttpResponse> responses = http_.perform(requests);
@@ -375,14 +380,16 @@ std::vector<Status> S3Storage::write_batch(const std::vector<WriteRequest>& writ
   return out;
 }
 
-Status S3Storage::write_multipart(std::string_view key, const std::vector<std::string_view>& parts) {
+Status S3Storage::write_multipart(std::string_view key,
+                                  const std::vector<std::string_view>& parts) {
   HttpResponse created = http_.perform_one({.method = "POST", .url = object_url(key, "uploads=")});
   if (!created.ok()) return failure("POST (CreateMultipartUpload)", key, created);
   Result<std::vector<XmlField>> xml = parse_xml(created.body);
-  const std::string upload_id = xml.ok() ? xml_text(*xml, "InitiateMultipartUploadResult/UploadId") : "";
+  const std::string upload_id =
+      xml.ok() ? xml_text(*xml, "InitiateMultipartUploadResult/UploadId") : "";
   if (upload_id.empty()) {
-    return io_error(url() + " (endpoint " + endpoint_ + "): CreateMultipartUpload " + std::string(key) +
-                    ": no UploadId in the answer");
+    return io_error(url() + " (endpoint " + endpoint_ + "): CreateMultipartUpload " +
+                    std::string(key) + ": no UploadId in the answer");
   }
   const std::string id_query = "uploadId=" + query_encode(upload_id);
   auto abort_upload = [&](Status why) {
@@ -396,15 +403,17 @@ Status S3Storage::write_multipart(std::string_view key, const std::vector<std::s
   for (uint64_t k = 0; k < n; ++k) {
     const uint64_t from = k * options_.part_size;
     // Parameters in canonical (sorted) order: partNumber < uploadId.
-    requests.push_back({.method = "PUT",
-                        .url = object_url(key, "partNumber=" + std::to_string(k + 1) + "&" + id_query),
-                        .body = slice(parts, from, std::min<uint64_t>(options_.part_size, total - from))});
+    requests.push_back(
+        {.method = "PUT",
+         .url = object_url(key, "partNumber=" + std::to_string(k + 1) + "&" + id_query),
+         .body = slice(parts, from, std::min<uint64_t>(options_.part_size, total - from))});
   }
   std::vector<HttpResponse> responses = http_.perform(requests);
   std::string complete = "<CompleteMultipartUpload>";
   for (size_t k = 0; k < responses.size(); ++k) {
     if (!responses[k].ok()) {
-      return abort_upload(failure("PUT (UploadPart " + std::to_string(k + 1) + ")", key, responses[k]));
+      return abort_upload(
+          failure("PUT (UploadPart " + std::to_string(k + 1) + ")", key, responses[k]));
     }
     if (responses[k].etag.empty()) {
       return abort_upload(io_error(url() + ": UploadPart " + std::to_string(k + 1) + " of " +
@@ -414,9 +423,10 @@ Status S3Storage::write_multipart(std::string_view key, const std::vector<std::s
                 responses[k].etag + "</ETag></Part>";
   }
   complete += "</CompleteMultipartUpload>";
-  HttpResponse done = http_.perform_one(
-      {.method = "POST", .url = object_url(key, id_query), .headers = {"Content-Type: application/xml"},
-       .body = {complete}});
+  HttpResponse done = http_.perform_one({.method = "POST",
+                                         .url = object_url(key, id_query),
+                                         .headers = {"Content-Type: application/xml"},
+                                         .body = {complete}});
   // CompleteMultipartUpload may fail after its 200 status, with an <Error> body.
   if (done.ok() && done.body.find("<Error>") != std::string::npos) {
     done.status = 500;
@@ -442,15 +452,18 @@ Result<std::vector<ObjectEntry>> S3Storage::list_entries(std::string_view prefix
     if (!token.empty()) query = "continuation-token=" + query_encode(token) + "&";
     query += "list-type=2&max-keys=" + std::to_string(options_.list_page_size) +
              "&prefix=" + query_encode(full_prefix);
-    HttpResponse r = http_.perform_one({.method = "GET", .url = s3_url(options_, "") + "?" + query});
+    HttpResponse r =
+        http_.perform_one({.method = "GET", .url = s3_url(options_, "") + "?" + query});
     if (!r.ok()) return failure("LIST", full_prefix, r);
     Result<std::vector<XmlField>> xml = parse_xml(r.body);
     if (!xml.ok()) return xml.status().with_context(url() + ": LIST " + full_prefix);
     ObjectEntry entry;
     for (const XmlField& f : *xml) {
       if (f.path == "ListBucketResult/Contents/Key") entry.key = f.text;
-      if (f.path == "ListBucketResult/Contents/Size") entry.size = std::strtoull(f.text.c_str(), nullptr, 10);
-      if (f.path == "ListBucketResult/Contents/LastModified") entry.modified_ms = parse_iso8601_ms(f.text);
+      if (f.path == "ListBucketResult/Contents/Size")
+        entry.size = std::strtoull(f.text.c_str(), nullptr, 10);
+      if (f.path == "ListBucketResult/Contents/LastModified")
+        entry.modified_ms = parse_iso8601_ms(f.text);
       if (f.path == "ListBucketResult/Contents") {
         if (entry.key.size() >= strip) entry.key.erase(0, strip);
         out.push_back(std::move(entry));
@@ -460,7 +473,8 @@ Result<std::vector<ObjectEntry>> S3Storage::list_entries(std::string_view prefix
     token = xml_text(*xml, "ListBucketResult/NextContinuationToken");
     if (xml_text(*xml, "ListBucketResult/IsTruncated") != "true" || token.empty()) break;
   }
-  std::sort(out.begin(), out.end(), [](const ObjectEntry& a, const ObjectEntry& b) { return a.key < b.key; });
+  std::sort(out.begin(), out.end(),
+            [](const ObjectEntry& a, const ObjectEntry& b) { return a.key < b.key; });
   return out;
 }
 

@@ -2,6 +2,8 @@
 // against an S3-compatible server named by TRELLIS_TEST_S3_ENDPOINT (the strict
 // s3rver of scripts/services/s3-up.sh verifies SigV4). Without it the server
 // tests skip.
+#include "trellis/datastore/s3_storage.h"
+
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -21,7 +23,6 @@
 #include "testing/temp_dir.h"
 #include "trellis/core/hash.h"
 #include "trellis/datastore/content_store.h"
-#include "trellis/datastore/s3_storage.h"
 
 namespace trellis {
 namespace {
@@ -31,10 +32,10 @@ namespace {
 class ScopedEnv {
  public:
   ScopedEnv() {
-    for (const char* v : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-                          "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL",
-                          "AWS_ENDPOINT_URL_S3", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
-                          "HOME"}) {
+    for (const char* v :
+         {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+          "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3",
+          "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "HOME"}) {
       unset(v);
     }
   }
@@ -65,9 +66,7 @@ class ScopedEnv {
   std::map<std::string, std::optional<std::string>> saved_;
 };
 
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
+void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 TEST(S3Options, UrlGivesBucketAndPrefix) {
   ScopedEnv env;
@@ -91,8 +90,10 @@ TEST(S3Options, UrlGivesBucketAndPrefix) {
 TEST(S3Options, EnvironmentVariablesWinOverTheProfile) {
   ScopedEnv env;
   test::TempDir dir;
-  write_text(dir.file("credentials"), "[default]\naws_access_key_id = FILEKEY\naws_secret_access_key = FILESECRET\n");
-  write_text(dir.file("config"), "[default]\nregion = eu-west-1\nendpoint_url = http://files:9000\n");
+  write_text(dir.file("credentials"),
+             "[default]\naws_access_key_id = FILEKEY\naws_secret_access_key = FILESECRET\n");
+  write_text(dir.file("config"),
+             "[default]\nregion = eu-west-1\nendpoint_url = http://files:9000\n");
   env.set("AWS_SHARED_CREDENTIALS_FILE", dir.file("credentials"));
   env.set("AWS_CONFIG_FILE", dir.file("config"));
   env.set("AWS_ACCESS_KEY_ID", "ENVKEY");
@@ -144,7 +145,8 @@ TEST(S3Options, NamedProfileFromHomeFiles) {
 TEST(S3Options, CredentialsMayLiveInTheConfigFile) {
   ScopedEnv env;
   test::TempDir dir;
-  write_text(dir.file("config"), "[profile ci]\naws_access_key_id = CK\naws_secret_access_key = CS\n");
+  write_text(dir.file("config"),
+             "[profile ci]\naws_access_key_id = CK\naws_secret_access_key = CS\n");
   env.set("AWS_CONFIG_FILE", dir.file("config"));
   env.set("AWS_SHARED_CREDENTIALS_FILE", dir.file("none"));
   env.set("AWS_PROFILE", "ci");
@@ -195,10 +197,11 @@ TEST(S3Options, OpenStorageBuildsAnS3StorageWithoutContactingIt) {
   EXPECT_EQ((*s)->url(), "s3://flow/team/runs");
   EXPECT_TRUE((*s)->trusts_existing());
   EXPECT_EQ(make_s3_storage({.bucket = ""}).status().code(), Code::kInvalidArgument);
-  EXPECT_EQ(make_s3_storage({.bucket = "b", .access_key = "a", .secret_key = "s", .part_size = 1024})
-                .status()
-                .code(),
-            Code::kInvalidArgument);
+  EXPECT_EQ(
+      make_s3_storage({.bucket = "b", .access_key = "a", .secret_key = "s", .part_size = 1024})
+          .status()
+          .code(),
+      Code::kInvalidArgument);
 }
 
 // --- against a real server ---
@@ -238,6 +241,13 @@ class S3Server : public ::testing::Test {
     snprintf(tag, sizeof tag, "%08x%08x", rd(), rd());
     prefix_ = std::string("trellis-test/") + info->name() + "-" + tag;
     storage_ = make(options());
+  }
+  void TearDown() override {  // leave the bucket as it was: remove this test's objects
+    if (!storage_) return;
+    auto keys = storage_->list("");
+    if (keys.ok()) {
+      for (const auto& k : *keys) (void)storage_->remove(k);
+    }
   }
   S3Options options() const {
     return {.endpoint = endpoint_,
@@ -287,7 +297,8 @@ TEST_F(S3Server, LargeObjectsGoMultipartAndComeBackInParallelRanges) {
   const std::string big = random_bytes(3 * o.part_size + 12345, 1);  // 4 parts, unaligned
   // Views split at odd places, one spanning a part boundary.
   std::string_view v(big);
-  ASSERT_TRUE(s->write("big", {v.substr(0, 7), v.substr(7, o.part_size), v.substr(7 + o.part_size)}).ok());
+  ASSERT_TRUE(
+      s->write("big", {v.substr(0, 7), v.substr(7, o.part_size), v.substr(7 + o.part_size)}).ok());
   size_t calls = 0, last = 0;
   bool monotonic = true;
   auto back = s->read("big", [&](std::string_view so_far) {
@@ -344,6 +355,14 @@ TEST_F(S3Server, ListPaginatesAndStripsThePrefix) {
   EXPECT_EQ(s->list("objects/01/")->size(), 8u);
   EXPECT_EQ(*s->list("other"), std::vector<std::string>{"other/z"});
   EXPECT_TRUE(s->list("nothing/")->empty());
+}
+
+TEST_F(S3Server, ASessionTokenIsSentAndSigned) {
+  S3Options o = options();
+  o.session_token = "FQoGZXIvYXdzEXAMPLETOKEN/+=";
+  auto s = make(o);
+  ASSERT_TRUE(s->write("with-token", {"t"}).ok());
+  EXPECT_EQ(*s->read("with-token"), "t");
 }
 
 TEST_F(S3Server, ExistsAndRemove) {
@@ -463,11 +482,13 @@ TEST_F(S3Server, AMissingBucketIsAnErrorNamingIt) {
   S3Options o = options();
   o.bucket = "no-such-bucket-trellis";
   auto s = make(o);
-  for (const Status& st : {s->write("k", {"x"}), s->read("k").status(), s->exists("k").status(),
-                           s->list("").status(), s->remove("k"), s->exists_batch({"a", "b"})[1].status()}) {
+  for (const Status& st :
+       {s->write("k", {"x"}), s->read("k").status(), s->exists("k").status(), s->list("").status(),
+        s->remove("k"), s->exists_batch({"a", "b"})[1].status()}) {
     ASSERT_FALSE(st.ok());
     EXPECT_EQ(st.code(), Code::kInvalidArgument) << st.to_string();
-    EXPECT_NE(st.message().find("bucket 'no-such-bucket-trellis' does not exist"), std::string::npos)
+    EXPECT_NE(st.message().find("bucket 'no-such-bucket-trellis' does not exist"),
+              std::string::npos)
         << st.to_string();
   }
 }
@@ -523,6 +544,20 @@ TEST_F(S3Server, InjectedFailuresAreRetried) {
     ASSERT_TRUE(back.ok()) << back.status().to_string();
     EXPECT_EQ(*back, "value");
   }
+  {  // a multipart upload and a ranged read through failing connections
+    test::FlakyProxy proxy(port_of(endpoint_), 4, test::ProxyFault::kReset);
+    S3Options o = options();
+    o.endpoint = proxy.endpoint();
+    o.part_size = 5 << 20;
+    o.backoff_base = std::chrono::milliseconds(10);
+    auto s = make(o);
+    const std::string big = random_bytes(2 * o.part_size + 99, 5);
+    Status written = s->write("retried-big", {big});
+    ASSERT_TRUE(written.ok()) << written.to_string();
+    auto back = s->read("retried-big");
+    ASSERT_TRUE(back.ok()) << back.status().to_string();
+    EXPECT_TRUE(*back == big);
+  }
   test::FlakyProxy always(port_of(endpoint_), 1000, test::ProxyFault::kServiceUnavailable);
   S3Options o = options();
   o.endpoint = always.endpoint();
@@ -555,7 +590,8 @@ TEST_F(S3Server, ACorruptedBlobIsDetected) {
 // key layout (docs/formats/datastore.md) and checks trailer and hash.
 TEST_F(S3Server, Boto3ReadsABlobByTheDocumentedLayout) {
   const char* source = std::getenv("TRELLIS_SOURCE_DIR");
-  if (!source || access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "needs TRELLIS_SOURCE_DIR and python3";
+  if (!source || access("/usr/bin/python3", X_OK) != 0)
+    GTEST_SKIP() << "needs TRELLIS_SOURCE_DIR and python3";
   S3Options o = options();
   o.part_size = 5 << 20;
   auto s = make(o);
