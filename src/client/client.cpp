@@ -76,21 +76,19 @@ Result<std::vector<TaskRecord>> Client::tasks(const RunRecord& run) {
 }
 
 Result<std::vector<TaskRecord>> Client::tasks(const RunRecord& run, const std::string& step) {
+  Result<std::vector<TaskRecord>> out = stores_.md->list_step_tasks(run.flow, run.run_id, step);
+  if (!out.ok() || !out->empty()) return out;
+  // Only on the way to an error: name the steps that did run.
   Result<std::vector<TaskRecord>> all = tasks(run);
   if (!all.ok()) return all.status();
-  std::vector<TaskRecord> out;
   std::vector<std::string> steps;
   for (auto& t : *all) {
-    if (t.step == step) out.push_back(t);
     if (steps.empty() || steps.back() != t.step) steps.push_back(t.step);
   }
-  if (out.empty()) {
-    std::string known;
-    for (const auto& s : steps) known += (known.empty() ? "" : ", ") + s;
-    return not_found("run " + Pathspec::of_run(run.flow, run.run_id).str() + " has no step '" +
-                     step + "'" + (known.empty() ? "" : " (steps that ran: " + known + ")"));
-  }
-  return out;
+  std::string known;
+  for (const auto& s : steps) known += (known.empty() ? "" : ", ") + s;
+  return not_found("run " + Pathspec::of_run(run.flow, run.run_id).str() + " has no step '" + step +
+                   "'" + (known.empty() ? "" : " (steps that ran: " + known + ")"));
 }
 
 Result<TaskRecord> Client::task(const RunRecord& run, const std::string& step) {

@@ -224,5 +224,43 @@ TEST_F(Runner, AFullCloneResumeFailsNamingAMissingBlob) {
   EXPECT_NE(err.find("`resume square`"), std::string::npos) << err;
 }
 
+// A typed read checks the codec the artifact was stored with; a value a task
+// put is readable in the same task before it is stored (small values are
+// stored in one batch at the task's end), and its later readers see it stored.
+TEST(TaskArtifacts, TypedReadsCheckTheCodecAndBatchedValuesReadBack) {
+  Flow f("Typed");
+  const Key<int64_t> kCount{"count"};
+  const Key<NDArray> kCountAsArray{"count"};
+  std::string error;
+  f.step("start", [&](Task& t) {
+     t.put(kCount, 41);
+     t.put(kCount, 42);  // replaced before it was ever stored
+     if (t.get(kCount) != 42) throw TaskError("own value not visible");
+   }).next("end");
+  f.step("end", [&](Task& t) {
+    if (t.get(kCount) != 42) throw TaskError("parent value wrong");
+    try {
+      (void)t.get(kCountAsArray);
+    } catch (const TaskError& e) {
+      error = e.what();
+    }
+  });
+  GraphInfo graph = std::move(analyze_flow(f)).value();
+  auto md = std::move(open_metadata("mem://")).value();
+  auto storage = make_memory_storage();
+  ContentStore cas(*storage);
+  InlineExecutor ex(f, cas, *md);
+  OrchestratorOptions o;
+  o.executable = "inline";
+  ASSERT_EQ(orchestrate(f, graph, *md, cas, ex, o), 0);
+  EXPECT_NE(error.find("artifact Typed/1/start/1/count was stored as int64 with codec 'json' and "
+                       "cannot be read as ndarray (codec 'npy')"),
+            std::string::npos)
+      << error;
+  auto rec = md->get_artifact("Typed", 1, 1, "count");
+  ASSERT_TRUE(rec.ok());
+  EXPECT_EQ(*cas.get(rec->digest), "42");
+}
+
 }  // namespace
 }  // namespace trellis

@@ -132,6 +132,20 @@ TEST_P(MetadataContract, RunFieldsRoundTrip) {
   EXPECT_EQ(md_->get_run("F", id)->tags, std::vector<std::string>{"b"});
 }
 
+TEST_P(MetadataContract, TasksOfOneStepAreListedAlone) {
+  const int64_t r = *md_->create_run(run("F"));
+  const char* steps[] = {"start", "work", "work", "join", "work"};
+  for (int64_t id = 1; id <= 5; ++id) ASSERT_TRUE(md_->create_task(task(r, id, steps[id - 1])).ok());
+  auto work = md_->list_step_tasks("F", r, "work");
+  ASSERT_TRUE(work.ok()) << work.status().to_string();
+  ASSERT_EQ(work->size(), 3u);
+  EXPECT_EQ((*work)[0].task_id, 2);
+  EXPECT_EQ((*work)[2].task_id, 5);
+  EXPECT_EQ((*work)[1].step, "work");
+  EXPECT_TRUE(md_->list_step_tasks("F", r, "nope")->empty());
+  EXPECT_TRUE(md_->list_step_tasks("F", r + 1, "work")->empty());
+}
+
 TEST_P(MetadataContract, FinishTaskIsTheDoneRecordAndHappensOnce) {
   const int64_t r = *md_->create_run(run("F"));
   ASSERT_TRUE(md_->create_task(task(r, 1, "start")).ok());

@@ -323,6 +323,21 @@ class PostgresStore final : public MetadataStore {
     return out;
   }
 
+  Result<std::vector<TaskRecord>> list_step_tasks(std::string_view flow, int64_t run_id,
+                                                  std::string_view step) override {
+    Result<PgRows> r = db_->exec(
+        Replay::kAlways,
+        kSelectTask + " WHERE t.flow = $1 AND t.run_id = $2 AND t.step = $3 ORDER BY t.task_id",
+        PgParams(flow, run_id, step));
+    if (!r.ok()) return r.status();
+    std::vector<TaskRecord> out;
+    for (int i = 0; i < r->size(); ++i) {
+      PgRow row{*r, i};
+      out.push_back(read_task(row));
+    }
+    return out;
+  }
+
   Status record_attempt(const AttemptRecord& a) override {
     return write(Replay::kAlways,
                  "INSERT INTO attempts(flow, run_id, task_id, attempt, started_ms, finished_ms, "

@@ -318,6 +318,17 @@ class SqliteStore final : public MetadataStore {
     return out;
   }
 
+  Result<std::vector<TaskRecord>> list_step_tasks(std::string_view flow, int64_t run_id,
+                                                  std::string_view step) override {
+    Stmt s(db_, kSelectTask + " WHERE t.flow = ? AND t.run_id = ? AND t.step = ? ORDER BY t.task_id");
+    s.bind(flow).bind(run_id).bind(step);
+    std::vector<TaskRecord> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) out.push_back(read_task(s));
+    if (rc != SQLITE_DONE) return s.error(rc);
+    return out;
+  }
+
   Status record_attempt(const AttemptRecord& a) override {
     Stmt s(db_,
            "INSERT OR REPLACE INTO attempts(flow, run_id, task_id, attempt, started_ms, "
