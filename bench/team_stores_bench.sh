@@ -8,14 +8,18 @@
 #      (goal: < 50 ms on S3 + PostgreSQL).
 # Needs the servers of scripts/test.sh: TRELLIS_TEST_S3_ENDPOINT, TRELLIS_TEST_PG_URL
 # (and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY); defaults: s3rver on 4568, PostgreSQL on 5432.
-# Usage: bench/team_stores_bench.sh [BUILD_DIR] [--width N] [--rounds R] [--reps K]
+# --pooled URL adds a third side: the same S3 store with the metadata through a PostgreSQL
+# pooler (bench/pgbouncer_up.sh prints such a URL; it needs a database of its own, since
+# PgBouncer passes no search_path option).
+# Usage: bench/team_stores_bench.sh [BUILD_DIR] [--width N] [--rounds R] [--reps K] [--pooled URL]
 set -euo pipefail
-build=build width=1000 rounds=3 reps=20
+build=build width=1000 rounds=3 reps=20 pooled=
 while (($#)); do
   case "$1" in
     --width) width=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --reps) reps=$2; shift 2 ;;
+    --pooled) pooled=$2; shift 2 ;;
     *) build=$1; shift ;;
   esac
 done
@@ -30,16 +34,25 @@ psql "$pg" -qc "CREATE SCHEMA $schema" >/dev/null
 sep='?'; [[ "$pg" == *\?* ]] && sep='&'
 remote=(--datastore "s3://flow/bench-$schema?endpoint=$endpoint" --metadata "$pg${sep}options=-csearch_path%3D$schema")
 local_=(--root "$work/local")
+pooled_=(--datastore "s3://flow/bench-$schema-pooled?endpoint=$endpoint" --metadata "$pooled")
+sides=(local remote); [[ -n "$pooled" ]] && sides+=(pooled)
+side_args() {
+  case "$1" in
+    local) args=("${local_[@]}") ;;
+    remote) args=("${remote[@]}") ;;
+    pooled) args=("${pooled_[@]}") ;;
+  esac
+}
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 now() { date +%s.%N; }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "date: $(date -u +%F)  width: $width  rounds: $rounds"
-: >"$work/local.txt"; : >"$work/remote.txt"
+: >"$work/local.txt"; : >"$work/remote.txt"; : >"$work/pooled.txt"
 for r in $(seq "$rounds"); do
-  for side in local remote; do
-    if [[ $side == local ]]; then args=("${local_[@]}"); else args=("${remote[@]}"); fi
+  for side in "${sides[@]}"; do
+    side_args "$side"
     t0=$(now)
     "$build/flows/foreach" run --width "$width" --max-workers 2 "${args[@]}" >"$work/out.txt" 2>&1 ||
       { tail -5 "$work/out.txt"; exit 1; }
@@ -52,9 +65,14 @@ done
 l=$(median <"$work/local.txt"); s=$(median <"$work/remote.txt")
 printf 'foreach per-task wall (median): local %.2f ms, S3+PostgreSQL %.2f ms, ratio %.2f (goal <= 2)\n' \
   "$l" "$s" "$(echo "$s / $l" | bc -l)"
+if [[ -n "$pooled" ]]; then
+  p=$(median <"$work/pooled.txt")
+  printf 'foreach per-task wall (median): S3+PostgreSQL through PgBouncer %.2f ms, ratio %.2f\n' \
+    "$p" "$(echo "$p / $l" | bc -l)"
+fi
 
-for side in local remote; do
-  if [[ $side == local ]]; then args=("${local_[@]}"); else args=("${remote[@]}"); fi
+for side in "${sides[@]}"; do
+  side_args "$side"
   : >"$work/get.txt"
   for _ in $(seq "$reps"); do
     t0=$(now)

@@ -22,7 +22,7 @@ packages=(
 if ! command -v node >/dev/null 2>&1; then packages+=(nodejs); fi
 if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(python3-torch python3-torchvision wrk hyperfine)
+  packages+=(python3-torch python3-torchvision wrk hyperfine pgbouncer)
 fi
 
 missing=()
