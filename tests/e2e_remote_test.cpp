@@ -137,5 +137,17 @@ TEST_F(RemoteFaults, APostgresRestartBetweenStepsIsRiddenOut) {
   EXPECT_NE(log.find("run succeeded"), std::string::npos) << log;
 }
 
+// Clients no one here wrote read what Trellis stored: psql lists the runs with
+// the query docs/formats/metadata.md gives (boto3 reads a blob by the documented
+// key layout in src/datastore/s3_storage_test.cpp).
+TEST_F(RemoteFaults, PsqlListsTheRuns) {
+  ASSERT_EQ(run_command(test::build_path("flows/linear") + " run" + stores_.args()).exit_code, 0);
+  ASSERT_EQ(run_command(test::build_path("flows/linear") + " run" + stores_.args()).exit_code, 0);
+  auto r = run_command("psql '" + stores_.options().metadata +
+                       "' -Atc 'SELECT flow, run_id, status FROM runs ORDER BY flow, run_id DESC'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "Linear|2|succeeded\nLinear|1|succeeded\n");
+}
+
 }  // namespace
 }  // namespace trellis
