@@ -4,8 +4,6 @@
 // servers scripts/test.sh starts, so they run in trellis_e2e_tests_s3_postgres
 // (TRELLIS_TEST_STORES=remote) and are skipped in the local-store suite.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +11,7 @@
 #include <thread>
 
 #include "testing/command.h"
+#include "testing/flaky_proxy.h"
 #include "testing/temp_dir.h"
 #include "testing/test_stores.h"
 #include "trellis/client/client.h"
@@ -21,18 +20,6 @@ namespace trellis {
 namespace {
 
 using test::run_command;
-
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // The background run is not our child (a shell started it): wait for it to go.
 void wait_gone(pid_t pid, std::chrono::seconds limit) {
@@ -56,7 +43,7 @@ class RemoteFaults : public ::testing::Test {
 // A private s3rver (own port and folder) that the test stops and starts.
 class OwnS3 {
  public:
-  explicit OwnS3(const std::string& data) : port_(free_port()), data_(data) {}
+  explicit OwnS3(const std::string& data) : port_(test::closed_loopback_port()), data_(data) {}
   ~OwnS3() { stop(); }
   bool start() {
     return run_command(env() + " bash " + script("s3-up.sh") + " >/dev/null").exit_code == 0;
