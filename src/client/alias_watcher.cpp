@@ -4,7 +4,7 @@ namespace trellis {
 
 AliasWatcher::AliasWatcher(ClientOptions stores, std::string alias,
                            std::chrono::milliseconds interval,
-                           std::function<void(const Json&)> on_change,
+                           std::function<bool(const Json&)> on_change,
                            std::function<void(const Status&)> on_error)
     : stores_(std::move(stores)),
       alias_(std::move(alias)),
@@ -50,10 +50,7 @@ void AliasWatcher::loop() {
       Result<Json> value = client->metadata().get_alias(alias_);
       if (value.ok()) {
         failing = false;
-        if (const std::string now = value->dump(); now != last_) {
-          last_ = now;
-          on_change_(*value);
-        }
+        if (const std::string now = value->dump(); now != last_ && on_change_(*value)) last_ = now;
         continue;
       }
       error = value.status();

@@ -62,6 +62,7 @@ TEST(AliasWatcher, CallsBackWhenTheAliasMovesAndOnlyThen) {
                  [&](const Json& v) {
                    std::lock_guard lock(mu);
                    seen.push_back(v);
+                   return true;
                  });
   w.start(first);
   std::this_thread::sleep_for(std::chrono::milliseconds(120));
@@ -85,11 +86,28 @@ TEST(AliasWatcher, CallsBackWhenTheAliasMovesAndOnlyThen) {
   EXPECT_EQ(seen[0], second);
 }
 
+// A change the callback could not act on (a reload was running) is offered again.
+TEST(AliasWatcher, OffersAChangeAgainUntilItIsTaken) {
+  test::TempDir dir;
+  auto md = std::move(open_metadata("sqlite://" + dir.file("metadata.db"))).value();
+  ASSERT_TRUE(md->set_alias("a", Json{{"pathspec", "F/1/s/1"}}).ok());
+  std::atomic<int> offers{0};
+  AliasWatcher w({.root = dir.path()}, "a", std::chrono::milliseconds(10),
+                 [&](const Json&) { return ++offers >= 3; });
+  w.start(Json{{"pathspec", "F/0/s/1"}});
+  for (int i = 0; i < 300 && offers.load() < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  w.stop();
+  EXPECT_EQ(offers.load(), 3) << "offered until taken, then no more";
+}
+
 TEST(AliasWatcher, ReportsAFailingStoreOnceAndKeepsWatching) {
   test::TempDir dir;
   std::atomic<int> errors{0};
   AliasWatcher w({.root = dir.file("no-store-here")}, "a", std::chrono::milliseconds(10),
-                 [](const Json&) {}, [&](const Status& s) {
+                 [](const Json&) { return true; }, [&](const Status& s) {
                    EXPECT_NE(s.message().find("watching alias a"), std::string::npos) << s.message();
                    ++errors;
                  });

@@ -74,6 +74,15 @@ TEST(Pathspec, ExactDepthRefusesLatestAndMissingParts) {
   }
 }
 
+TEST(ShellQuote, QuotesOnlyWhatAShellWouldSplitOrExpand) {
+  EXPECT_EQ(shell_quote("/srv/trellis"), "/srv/trellis");
+  EXPECT_EQ(shell_quote("s3://b/p?endpoint=http://h:9000&region=x"),
+            "'s3://b/p?endpoint=http://h:9000&region=x'");
+  EXPECT_EQ(shell_quote("it's"), "'it'\\''s'");
+  EXPECT_EQ(shell_quote(""), "''");
+  EXPECT_EQ(shell_quote("a b"), "'a b'");
+}
+
 TEST(Status, ResultCarriesValueOrError) {
   int out = 0;
   EXPECT_TRUE(quarter(8, &out).ok());

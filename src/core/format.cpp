@@ -1,5 +1,6 @@
 #include "trellis/core/format.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace trellis {
@@ -50,6 +51,20 @@ std::string escape_for_log(std::string_view text) {
     }
   }
   return out;
+}
+
+std::string shell_quote(std::string_view text) {
+  const bool plain = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           std::string_view("_@%+=:,./-").find(c) != std::string_view::npos;
+  });
+  if (plain) return std::string(text);
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') out += "'\\''";
+    else out.push_back(c);
+  }
+  return out + "'";
 }
 
 }  // namespace trellis

@@ -255,7 +255,9 @@ int run_or_resume(Flow& flow, const GraphInfo& g, const Args& a, bool resume) {
   o.store_args = stores->settings.args();
   o.store_env = stores->settings.env();
   for (const char* name : {"root", "datastore", "metadata"}) {
-    if (a.options.count(name)) o.resume_hint_args += std::string(" --") + name + " " + a.options.at(name);
+    if (a.options.count(name)) {
+      o.resume_hint_args += std::string(" --") + name + " " + shell_quote(a.options.at(name));
+    }
   }
   o.tags = a.tags;
   o.code = code_identity(flow);

@@ -126,14 +126,15 @@ Result<ReloadOutcome> ModelManager::reload(bool force) {
   return outcome;
 }
 
-void ModelManager::reload_in_background() {
+bool ModelManager::reload_in_background() {
   std::lock_guard lock(background_mu_);
   if (reloading_.load()) {
     spdlog::warn("reload requested while one is running; ignored");
-    return;
+    return false;
   }
   if (background_.joinable()) background_.join();
   background_ = std::thread([this] { (void)reload(false); });
+  return true;
 }
 
 }  // namespace trellis::serve

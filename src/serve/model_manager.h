@@ -49,8 +49,9 @@ class ModelManager {
   // next to the old one and swaps. Same digest: nothing changes unless `force`. kUnavailable when
   // another reload is running; on any error the old model keeps serving.
   Result<ReloadOutcome> reload(bool force);
-  // reload(false) on a background thread (SIGHUP); a request while one runs is logged and dropped.
-  void reload_in_background();
+  // reload(false) on a background thread (SIGHUP); a request while one runs is logged and
+  // dropped (false).
+  bool reload_in_background();
   bool is_reloading() const { return reloading_.load(); }
 
  private:

@@ -271,7 +271,7 @@ int main(int argc, char** argv) {
         [&models, alias = spec->text](const trellis::Json& value) {
           spdlog::info("alias {} now points to {}: reloading", alias,
                        trellis::escape_for_log(value.dump(-1, ' ', false, trellis::Json::error_handler_t::replace)));
-          models.reload_in_background();
+          return models.reload_in_background();
         },
         [](const trellis::Status& s) { spdlog::warn("{}", trellis::escape_for_log(s.to_string())); });
     watcher->start(current);

@@ -18,11 +18,13 @@ namespace trellis {
 
 class AliasWatcher {
  public:
-  // `on_change` gets the alias's new value; it runs on the watcher's thread.
+  // `on_change` gets the alias's new value; it runs on the watcher's thread and
+  // returns false when it could not act on it now (a reload already running),
+  // so the same value is offered again at the next check.
   // `on_error` gets a failed read (a store that went away), once per run of
   // failures, so a log is not flooded; watching goes on.
   AliasWatcher(ClientOptions stores, std::string alias, std::chrono::milliseconds interval,
-               std::function<void(const Json&)> on_change,
+               std::function<bool(const Json&)> on_change,
                std::function<void(const Status&)> on_error = {});
   ~AliasWatcher();  // stops and joins
   AliasWatcher(const AliasWatcher&) = delete;
@@ -37,7 +39,7 @@ class AliasWatcher {
   ClientOptions stores_;
   std::string alias_;
   std::chrono::milliseconds interval_;
-  std::function<void(const Json&)> on_change_;
+  std::function<bool(const Json&)> on_change_;
   std::function<void(const Status&)> on_error_;
   std::string last_;  // dump() of the value last acted on
   std::mutex mu_;

@@ -17,4 +17,9 @@ std::string human_duration_ms(int64_t ms);   // "850 ms", "12.3 s", "4.2 min", "
 // Other bytes, UTF-8 included, are kept.
 std::string escape_for_log(std::string_view text);
 
+// `text` as one word for a POSIX shell, for commands we print for the user to
+// paste (the resume command): as is when it holds only [A-Za-z0-9_@%+=:,./-],
+// else in single quotes ("s3://b/p?endpoint=x&region=y" -> 's3://b/p?endpoint=x&region=y').
+std::string shell_quote(std::string_view text);
+
 }  // namespace trellis
