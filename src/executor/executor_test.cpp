@@ -10,6 +10,7 @@ namespace {
 struct Finished {
   std::map<std::string, JobExit> exits;
   std::map<std::string, std::vector<std::string>> lines;
+  std::map<std::string, std::vector<Placement>> placements;
 };
 
 Finished run_all(Executor& ex) {
@@ -19,7 +20,8 @@ Finished run_all(Executor& ex) {
     EXPECT_TRUE(events.ok());
     for (auto& e : *events) {
       if (e.kind == JobEvent::Kind::kOutput) f.lines[e.id].push_back(e.text);
-      else f.exits[e.id] = e.exit;
+      else if (e.kind == JobEvent::Kind::kExit) f.exits[e.id] = e.exit;
+      else f.placements[e.id].push_back(e.placement);
     }
   }
   return f;
@@ -104,6 +106,83 @@ TEST(LocalExecutor, CancelAllStopsRunningJobs) {
   Finished f = run_all(*ex);
   EXPECT_FALSE(f.exits["a"].ok);
   EXPECT_EQ(f.exits["a"].signal, 15);
+}
+
+TEST(LocalExecutor, ReportsWhereEachJobRuns) {
+  auto ex = make_local_executor({.max_workers = 1});
+  ASSERT_TRUE(ex->submit(sh("a", "true")).ok());
+  Finished f = run_all(*ex);
+  ASSERT_EQ(f.placements["a"].size(), 1u);
+  EXPECT_EQ(f.placements["a"][0].executor, "local");
+  EXPECT_EQ(f.placements["a"][0].job_id.rfind("pid ", 0), 0u);
+  EXPECT_FALSE(f.placements["a"][0].host.empty());
+}
+
+TEST(LocalExecutor, DeclaredCpusTakeThatManyWorkers) {
+  auto ex = make_local_executor({.max_workers = 2});
+  JobSpec one = sh("one", "sleep 0.2"), two = sh("two", "true"), big = sh("big", "true");
+  two.resources.cpus = 1;
+  big.resources.cpus = 2;
+  EXPECT_TRUE(ex->can_accept(big));
+  ASSERT_TRUE(ex->submit(one).ok());
+  EXPECT_EQ(ex->free_slots(), 1);
+  EXPECT_FALSE(ex->can_accept(big));  // a 2-cpu job waits for both workers
+  EXPECT_EQ(ex->submit(big).code(), Code::kUnavailable);
+  EXPECT_TRUE(ex->can_accept(two));   // a 1-cpu job runs beside the first
+  ASSERT_TRUE(ex->submit(two).ok());
+  EXPECT_FALSE(ex->can_accept(two));
+  run_all(*ex);
+  // More cpus than workers: it runs alone instead of never.
+  JobSpec huge = sh("huge", "true");
+  huge.resources.cpus = 64;
+  EXPECT_TRUE(ex->can_accept(huge));
+  ASSERT_TRUE(ex->submit(huge).ok());
+  EXPECT_EQ(ex->free_slots(), 0);
+  EXPECT_TRUE(run_all(*ex).exits["huge"].ok);
+}
+
+TEST(LocalExecutor, CancelStopsOneJob) {
+  auto ex = make_local_executor({.max_workers = 2, .kill_grace = std::chrono::milliseconds(100)});
+  ASSERT_TRUE(ex->submit(sh("stop", "sleep 30")).ok());
+  ASSERT_TRUE(ex->submit(sh("keep", "sleep 0.3; echo kept")).ok());
+  EXPECT_TRUE(ex->cancel("stop"));
+  EXPECT_FALSE(ex->cancel("nobody"));
+  Finished f = run_all(*ex);
+  EXPECT_EQ(f.exits["stop"].signal, 15);
+  EXPECT_TRUE(f.exits["keep"].ok);
+}
+
+TEST(RoutingExecutor, SendsEachJobToTheExecutorItNames) {
+  std::vector<std::pair<std::string, std::unique_ptr<Executor>>> list;
+  list.emplace_back("local", make_local_executor({.max_workers = 1}));
+  list.emplace_back("other", make_local_executor({.max_workers = 1}));
+  auto ex = make_routing_executor(std::move(list));
+  JobSpec a = sh("a", "sleep 0.2; echo a"), b = sh("b", "echo b"), c = sh("c", "true");
+  b.executor = "other";
+  c.executor = "nowhere";
+  ASSERT_TRUE(ex->submit(a).ok());  // "" goes to the first
+  EXPECT_FALSE(ex->can_accept(sh("a2", "true")));  // the first is full
+  EXPECT_TRUE(ex->can_accept(b));                  // the second is not
+  ASSERT_TRUE(ex->submit(b).ok());
+  Status bad = ex->submit(c);
+  EXPECT_EQ(bad.code(), Code::kInvalidArgument);
+  EXPECT_NE(bad.message().find("'nowhere' (there are: local, other)"), std::string::npos)
+      << bad.to_string();
+  EXPECT_EQ(ex->check(c).code(), Code::kInvalidArgument);
+  Finished f = run_all(*ex);
+  EXPECT_EQ(f.lines["a"], std::vector<std::string>{"a\n"});
+  EXPECT_EQ(f.lines["b"], std::vector<std::string>{"b\n"});
+}
+
+TEST(RoutingExecutor, WaitsInsteadOfSpinningWhenNothingRuns) {
+  std::vector<std::pair<std::string, std::unique_ptr<Executor>>> list;
+  list.emplace_back("local", make_local_executor({.max_workers = 1}));
+  auto ex = make_routing_executor(std::move(list));
+  const auto t0 = std::chrono::steady_clock::now();
+  auto events = ex->poll(std::chrono::milliseconds(50));
+  ASSERT_TRUE(events.ok());
+  EXPECT_TRUE(events->empty());
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(50));
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "trellis/core/clock.h"
+#include "line_splitter.h"
 #include "trellis/executor/executor.h"
 
 extern char** environ;
@@ -21,11 +22,12 @@ namespace {
 
 struct Pipe {
   int fd = -1;
-  std::string partial;  // bytes after the last line terminator
+  LineSplitter lines;
 };
 
 struct Job {
   std::string id;
+  int cpus = 1;               // slots taken
   pid_t pid = -1;
   int pidfd = -1;
   Pipe out, err;
@@ -69,7 +71,7 @@ class LocalExecutor final : public Executor {
 
   Status submit(const JobSpec& spec) override {
     if (spec.argv.empty()) return invalid_argument("job " + spec.id + ": empty command line");
-    if (free_slots() <= 0) return unavailable("no free worker for job " + spec.id);
+    if (!can_accept(spec)) return unavailable("no free worker for job " + spec.id);
     for (const auto& j : jobs_) {
       if (j.id == spec.id) return invalid_argument("job " + spec.id + " is already running");
     }
@@ -123,6 +125,7 @@ class LocalExecutor final : public Executor {
     }
     Job j;
     j.id = spec.id;
+    j.cpus = slots_for(spec);
     j.pid = pid;
     j.pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
     j.out.fd = out[0];
@@ -130,11 +133,17 @@ class LocalExecutor final : public Executor {
     j.timeout_ms = spec.timeout.count();
     if (j.timeout_ms > 0) j.deadline_ms = monotonic_ms() + j.timeout_ms;
     jobs_.push_back(std::move(j));
+    JobEvent placed;
+    placed.kind = JobEvent::Kind::kPlaced;
+    placed.id = spec.id;
+    placed.placement = {"local", "pid " + std::to_string(pid), host_name(), "running"};
+    pending_.push_back(std::move(placed));
     return {};
   }
 
   Result<std::vector<JobEvent>> poll(std::chrono::milliseconds wait) override {
-    std::vector<JobEvent> events;
+    std::vector<JobEvent> events = std::move(pending_);
+    pending_.clear();
     if (jobs_.empty()) return events;
     const int64_t now = monotonic_ms();
     int64_t wait_ms = wait.count();
@@ -195,8 +204,27 @@ class LocalExecutor final : public Executor {
     return events;
   }
 
-  int free_slots() const override { return options_.max_workers - running(); }
+  int free_slots() const override {
+    int used = 0;
+    for (const auto& j : jobs_) used += j.cpus;
+    return options_.max_workers - used;
+  }
+  bool can_accept(const JobSpec& job) const override {
+    return !job.argv.empty() && free_slots() >= slots_for(job);
+  }
   int running() const override { return static_cast<int>(jobs_.size()); }
+
+  bool cancel(const std::string& id) override {
+    for (auto& j : jobs_) {
+      if (j.id != id || j.exited) continue;
+      if (!j.kill_at_ms) {
+        ::kill(-j.pid, SIGTERM);
+        j.kill_at_ms = monotonic_ms() + options_.kill_grace.count();
+      }
+      return true;
+    }
+    return false;
+  }
 
   void cancel_all() override {
     const int64_t now = monotonic_ms();
@@ -208,6 +236,17 @@ class LocalExecutor final : public Executor {
   }
 
  private:
+  // A job asking for more cpus than there are workers runs alone rather than never.
+  int slots_for(const JobSpec& job) const {
+    return std::clamp(job.resources.cpus, 1, options_.max_workers);
+  }
+
+  static std::string host_name() {
+    char host[256] = {0};
+    ::gethostname(host, sizeof host - 1);
+    return host;
+  }
+
   void enforce_deadlines(Job& j) {
     if (j.exited) return;
     const int64_t now = monotonic_ms();
@@ -234,30 +273,16 @@ class LocalExecutor final : public Executor {
         p.fd = -1;
         break;
       }
-      split_lines(j, p, std::string_view(buf, static_cast<size_t>(n)), events);
+      p.lines.feed(std::string_view(buf, static_cast<size_t>(n)),
+                   [&](std::string line) { emit(j, std::move(line), events); });
     }
     if (final) {
-      if (!p.partial.empty()) emit(j, std::move(p.partial) + "\n", events);
-      p.partial.clear();
+      p.lines.finish([&](std::string line) { emit(j, std::move(line), events); });
       if (p.fd >= 0) {
         ::close(p.fd);
         p.fd = -1;
       }
     }
-  }
-
-  void split_lines(Job& j, Pipe& p, std::string_view data, std::vector<JobEvent>& events) {
-    size_t start = 0;
-    for (size_t i = 0; i < data.size(); ++i) {
-      if (data[i] != '\n' && data[i] != '\r') continue;
-      p.partial.append(data.substr(start, i + 1 - start));
-      // A bare '\r' (a progress bar returning to column 0 before redrawing) is
-      // not a line of its own.
-      if (p.partial != "\r") emit(j, std::move(p.partial), events);
-      p.partial.clear();
-      start = i + 1;
-    }
-    p.partial.append(data.substr(start));
   }
 
   void emit(Job& j, std::string line, std::vector<JobEvent>& events) {
@@ -282,6 +307,7 @@ class LocalExecutor final : public Executor {
 
   LocalExecutorOptions options_;
   std::vector<Job> jobs_;
+  std::vector<JobEvent> pending_;  // placements, reported by the next poll
 };
 
 }  // namespace

@@ -53,6 +53,7 @@ class InlineExecutor final : public Executor {
   int free_slots() const override { return 1; }
   int running() const override { return static_cast<int>(events_.size()); }
   void cancel_all() override {}
+  bool cancel(const std::string&) override { return false; }
 
  private:
   Flow& flow_;

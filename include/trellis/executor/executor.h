@@ -1,6 +1,7 @@
-// Executors run command lines somewhere (local child processes now, Slurm jobs
-// later) and report their output and exit. They know nothing of flows: the
-// orchestrator turns a task into a JobSpec (the hidden `step` command line).
+// Executors run command lines somewhere (local child processes, Slurm jobs) and
+// report where each job was placed, its output and its exit. They know nothing
+// of flows: the orchestrator turns a task into a JobSpec (the hidden `step`
+// command line) and picks the executor by the step's declared name.
 #pragma once
 
 #include <chrono>
@@ -18,7 +19,11 @@ struct Resources {
   int cpus = 1;
   int gpus = 0;
   int64_t memory_mb = 0;  // 0: no request
+  std::string gpu_type;   // "" any; Slurm: --gres=gpu:TYPE:N
 };
+
+// "cpus=2 gpus=1 memory_mb=4096", for messages.
+std::string describe(const Resources& r);
 
 struct JobSpec {
   std::string id;                            // unique among running jobs (a pathspec)
@@ -26,6 +31,7 @@ struct JobSpec {
   std::map<std::string, std::string> env;    // added to the executor's environment
   std::chrono::milliseconds timeout{0};      // 0: none
   Resources resources;
+  std::string executor;                      // routing (make_routing_executor); "" default
 };
 
 struct JobExit {
@@ -35,13 +41,26 @@ struct JobExit {
   bool timed_out = false;
   std::string reason;       // "exit code 3", "killed by signal 9 (Killed)", "timed out after 2s"
   std::string output;       // everything the job wrote, stdout and stderr interleaved
+  // The executor lost track of the job (a Slurm job purged from the queue, a
+  // node that died): whether the task finished is for its own done record to say.
+  bool lost = false;
+};
+
+// Where a job runs: the executor, its own id for the job, the host.
+struct Placement {
+  std::string executor;     // "local", "slurm"
+  std::string job_id;       // "pid 1234", "1807" (Slurm job id)
+  std::string host;         // "" while queued
+  std::string state;        // "queued", "running"
 };
 
 struct JobEvent {
-  enum class Kind { kOutput, kExit };
+  // kPlaced: the job was queued or started (again with the host once known).
+  enum class Kind { kPlaced, kOutput, kExit };
   Kind kind = Kind::kOutput;
   std::string id;
   std::string text;         // kOutput: one line, with its terminator ('\n' or '\r')
+  Placement placement;      // kPlaced
   JobExit exit;             // kExit
 };
 
@@ -54,8 +73,15 @@ class Executor {
   Executor& operator=(const Executor&) = delete;
 
   // Starts a job. kInvalidArgument for an empty argv or duplicate id,
-  // kUnavailable when no slot is free (see free_slots), kIoError when it cannot start.
+  // kUnavailable when it cannot take the job now (see can_accept), kIoError
+  // when it cannot start.
   virtual Status submit(const JobSpec& job) = 0;
+  // Whether submit would take this job now (free slots for its cpus).
+  virtual bool can_accept(const JobSpec& job) const { return free_slots() > 0 && !job.argv.empty(); }
+  // Whether the job could ever run here, asked before a run starts so that an
+  // impossible request fails at once (Slurm: sbatch --test-only). The message
+  // says what was asked and why it cannot be had.
+  virtual Status check(const JobSpec& job) { (void)job; return {}; }
   // Waits up to `wait` for something to happen and returns what did: output
   // lines as they arrive and exits (the exit of a job comes after its output).
   virtual Result<std::vector<JobEvent>> poll(std::chrono::milliseconds wait) = 0;
@@ -63,6 +89,8 @@ class Executor {
   virtual int running() const = 0;
   // Stops every running job (SIGTERM, then SIGKILL); their exits are still reported.
   virtual void cancel_all() = 0;
+  // Stops one job; its exit is still reported. False when no such job runs.
+  virtual bool cancel(const std::string& id) = 0;
 };
 
 struct LocalExecutorOptions {
@@ -72,7 +100,28 @@ struct LocalExecutorOptions {
 };
 
 // Runs each job as a child process in its own process group (so a timeout
-// kills the whole tree), output through pipes.
+// kills the whole tree), output through pipes. A job's declared cpus take that
+// many of the max_workers slots (capped at max_workers), so two 1-cpu jobs run
+// together on 2 workers and a 2-cpu job runs alone.
 std::unique_ptr<Executor> make_local_executor(const LocalExecutorOptions& options = {});
+
+struct SlurmExecutorOptions {
+  std::string spool_dir;           // job scripts and output files; must be visible to the nodes
+  std::string partition, account, qos, constraint;
+  std::vector<std::string> extra_args;          // more sbatch arguments, as given
+  std::chrono::milliseconds poll_interval{500}; // squeue at most this often
+  int max_jobs = 256;                           // submitted and not yet finished
+  std::string bin_dir;             // where sbatch/squeue/scancel are; "" PATH
+};
+
+// Runs each job with sbatch (resources as --cpus-per-task, --mem,
+// --gres=gpu[:type]:N, --time), follows it with squeue, streams its output
+// file and cancels with scancel. docs/user-guide.md, "Slurm".
+std::unique_ptr<Executor> make_slurm_executor(const SlurmExecutorOptions& options);
+
+// One executor over several: a job goes to the one its JobSpec names
+// ("" the first). Polling waits on all of them.
+std::unique_ptr<Executor> make_routing_executor(
+    std::vector<std::pair<std::string, std::unique_ptr<Executor>>> executors);
 
 }  // namespace trellis
