@@ -48,6 +48,7 @@ struct SlurmJob {
   int64_t deadline_ms = 0;     // set once running
   bool timed_out = false;
   bool cancel_sent = false;
+  bool reported_running = false;
   int misses = 0;
   bool done = false;
   JobExit exit;
@@ -58,6 +59,11 @@ bool terminal(const std::string& state) {
       "COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY",
       "BOOT_FAIL", "DEADLINE", "PREEMPTED", "SPECIAL_EXIT", "REVOKED"};
   return kTerminal.count(state) > 0;
+}
+
+// Pending reasons that only mean "the cluster is busy": not worth a line each.
+bool ordinary_wait(const std::string& reason) {
+  return reason == "None" || reason == "Priority" || reason == "Resources";
 }
 
 std::string trim(std::string s) {
@@ -324,12 +330,16 @@ class SlurmExecutor final : public Executor {
       const std::vector<std::string>& f = it->second;
       const std::string& state = f[1];
       const std::string node = f[2] == "(null)" ? "" : f[2];
-      if (state == "RUNNING" && j.state != "RUNNING") {
+      if (state == "RUNNING" && !j.deadline_ms && j.timeout_ms > 0) {
+        j.deadline_ms = monotonic_ms() + j.timeout_ms;
+      }
+      // A job seen only once it ended ran too: where it ran is reported all the same.
+      if ((state == "RUNNING" || terminal(state)) && !j.reported_running && !node.empty()) {
         j.node = node;
-        if (j.timeout_ms > 0) j.deadline_ms = monotonic_ms() + j.timeout_ms;
+        j.reported_running = true;
         placed(j, "running");
-      } else if (state == "PENDING" && f[3] != j.reason && f[3] != "None") {
-        placed(j, "queued (" + f[3] + ")");  // why it waits: Resources, Priority, ...
+      } else if (state == "PENDING" && f[3] != j.reason && !ordinary_wait(f[3])) {
+        placed(j, "queued (" + f[3] + ")");  // why it waits, when that needs a person
       }
       j.state = state;
       j.reason = f[3];

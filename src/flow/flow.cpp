@@ -42,6 +42,11 @@ StepBuilder& StepBuilder::resources(Resources r) {
   return *this;
 }
 
+StepBuilder& StepBuilder::executor(std::string name) {
+  spec_.executor = std::move(name);
+  return *this;
+}
+
 StepBuilder& StepBuilder::env(std::map<std::string, std::string> vars) {
   spec_.env = std::move(vars);
   return *this;

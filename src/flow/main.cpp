@@ -1,6 +1,7 @@
 // trellis::main: the flow binary's command line (docs/user-guide.md).
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -33,7 +34,8 @@ struct Args {
 
 const std::set<std::string> kValueOptions = {"root", "datastore", "metadata", "max-workers", "tag",
                                               "origin-run-id", "run-id", "task-id", "attempt",
-                                              "caught-error"};
+                                              "caught-error", "executor"};
+const std::set<std::string> kExecutors = {"local", "slurm"};
 
 std::string_view type_name(ParamType t) {
   switch (t) {
@@ -177,7 +179,8 @@ void print_usage(const Flow& flow, std::FILE* out) {
                "         (TRELLIS_DATASTORE: a path, file:///path, s3://bucket/prefix) and\n"
                "         --metadata URL (TRELLIS_METADATA: sqlite:///path.db, postgresql://...);\n"
                "         `trellis config` shows what is in force. --max-workers N (default:\n"
-               "         cores), --tag T\n\n"
+               "         cores), --tag T, --executor local|slurm (every step) or\n"
+               "         --executor STEP=slurm[,STEP=local...] (default: as each step declares)\n\n"
                "parameters of %s:\n",
                flow.name().c_str(), flow.name().c_str());
   for (const auto& p : flow.params()) {
@@ -212,9 +215,9 @@ int show(const Flow& flow, const GraphInfo& g) {
     if (s.retries) opts += " retry=" + std::to_string(s.retries);
     if (s.timeout.count()) opts += " timeout=" + std::to_string(s.timeout.count() / 1000.0).substr(0, 5) + "s";
     if (!s.catch_key.empty()) opts += " catch=" + s.catch_key;
+    if (!s.executor.empty() && s.executor != "local") opts += " executor=" + s.executor;
     if (s.resources.cpus != 1 || s.resources.gpus || s.resources.memory_mb) {
-      opts += " cpus=" + std::to_string(s.resources.cpus) + " gpus=" +
-              std::to_string(s.resources.gpus) + " memory_mb=" + std::to_string(s.resources.memory_mb);
+      opts += " " + describe(s.resources);
     }
     if (!opts.empty()) std::printf("      options:%s\n", opts.c_str());
   }
@@ -243,9 +246,102 @@ Result<int64_t> int_option(const Args& a, const std::string& name, int64_t fallb
   return static_cast<int64_t>(v);
 }
 
+// Where each step runs: its declaration, overridden by `--executor NAME` (every
+// step) or `--executor STEP=NAME[,STEP=NAME...]`.
+Result<std::map<std::string, std::string>> step_executors(const Flow& flow, const Args& a) {
+  std::map<std::string, std::string> out;
+  for (const auto& s : flow.steps()) out[s->name] = s->executor.empty() ? "local" : s->executor;
+  auto it = a.options.find("executor");
+  if (it != a.options.end()) {
+    const std::string& v = it->second;
+    if (v.find('=') == std::string::npos) {
+      for (auto& [step, name] : out) name = v;
+    } else {
+      size_t start = 0;
+      while (start <= v.size()) {
+        const size_t comma = std::min(v.find(',', start), v.size());
+        const std::string pair = v.substr(start, comma - start);
+        const size_t eq = pair.find('=');
+        if (eq == std::string::npos) {
+          return invalid_argument("--executor: '" + pair + "' is not STEP=EXECUTOR");
+        }
+        const std::string step = pair.substr(0, eq);
+        if (!out.count(step)) {
+          return invalid_argument("--executor: flow " + flow.name() + " has no step '" + step + "'");
+        }
+        out[step] = pair.substr(eq + 1);
+        start = comma + 1;
+      }
+    }
+  }
+  for (const auto& [step, name] : out) {
+    if (!kExecutors.count(name)) {
+      return invalid_argument("step '" + step + "': unknown executor '" + name +
+                              "' (local, slurm)");
+    }
+  }
+  return out;
+}
+
+// Slurm settings: the config file's "slurm" object (docs/user-guide.md).
+Result<SlurmExecutorOptions> slurm_options(const StoreSettings& settings) {
+  SlurmExecutorOptions o;
+  const Json c = settings.config.value("slurm", Json::object());
+  const std::string where = "config " + settings.config_path + ": slurm.";
+  if (!c.is_object()) return invalid_argument(where.substr(0, where.size() - 1) + " is not an object");
+  auto text = [&](const char* key, std::string& out) -> Status {
+    if (!c.contains(key)) return {};
+    if (!c[key].is_string()) return invalid_argument(where + key + " is not a string");
+    out = c[key].get<std::string>();
+    return {};
+  };
+  for (auto [key, field] : {std::pair{"partition", &o.partition}, {"account", &o.account},
+                            {"qos", &o.qos}, {"constraint", &o.constraint},
+                            {"spool_dir", &o.spool_dir}, {"bin_dir", &o.bin_dir}}) {
+    TRELLIS_RETURN_IF_ERROR(text(key, *field));
+  }
+  if (c.contains("extra_args")) {
+    const Json& e = c["extra_args"];
+    if (!e.is_array()) return invalid_argument(where + "extra_args is not an array of strings");
+    for (const auto& x : e) {
+      if (!x.is_string()) return invalid_argument(where + "extra_args is not an array of strings");
+      o.extra_args.push_back(x.get<std::string>());
+    }
+  }
+  for (auto [key, field] : {std::pair{"poll_ms", 0}, {"max_jobs", 1}}) {
+    if (!c.contains(key)) continue;
+    if (!c[key].is_number_integer() || c[key].get<int64_t>() <= 0) {
+      return invalid_argument(where + key + " is not a positive integer");
+    }
+    if (field == 0) o.poll_interval = std::chrono::milliseconds(c[key].get<int64_t>());
+    else o.max_jobs = static_cast<int>(c[key].get<int64_t>());
+  }
+  if (o.spool_dir.empty()) {
+    // Job scripts and output must be where the nodes see them: beside a local
+    // datastore (which the nodes must share anyway), else under $HOME.
+    const std::string root = settings.local_root();
+    const char* home = std::getenv("HOME");
+    o.spool_dir = !root.empty() ? root + "/slurm"
+                                : std::string(home ? home : "/tmp") + "/.cache/trellis/slurm";
+  }
+  return o;
+}
+
+Result<std::unique_ptr<Executor>> make_executor(const StoreSettings& settings, int max_workers,
+                                                const std::map<std::string, std::string>& steps) {
+  std::vector<std::pair<std::string, std::unique_ptr<Executor>>> list;
+  list.emplace_back("local", make_local_executor({.max_workers = max_workers}));
+  if (std::any_of(steps.begin(), steps.end(), [](const auto& kv) { return kv.second == "slurm"; })) {
+    Result<SlurmExecutorOptions> o = slurm_options(settings);
+    if (!o.ok()) return o.status();
+    list.emplace_back("slurm", make_slurm_executor(*o));
+  }
+  return make_routing_executor(std::move(list));
+}
+
 int run_or_resume(Flow& flow, const GraphInfo& g, const Args& a, bool resume) {
   static const std::set<std::string> kRunOptions = {"root", "datastore", "metadata", "max-workers",
-                                                     "origin-run-id"};
+                                                     "origin-run-id", "executor"};
   Result<Stores> stores = open_flow_stores(a);
   if (!stores.ok()) return usage_error(stores.status().to_string());
   Result<int64_t> workers = int_option(a, "max-workers", 0);
@@ -310,8 +406,14 @@ int run_or_resume(Flow& flow, const GraphInfo& g, const Args& a, bool resume) {
     (void)reserve_space(reserve, kSpaceReserveBytes);  // best effort: the disk may be full now
     o.release_reserve = [reserve] { return release_space(reserve); };
   }
-  auto executor = make_local_executor({.max_workers = static_cast<int>(*workers)});
-  return orchestrate(flow, g, *stores->md, *stores->cas, *executor, o);
+  Result<std::map<std::string, std::string>> placement = step_executors(flow, a);
+  if (!placement.ok()) return usage_error(placement.status().message());
+  o.step_executors = *placement;
+  if (a.options.count("executor")) o.resume_hint_args += " --executor " + shell_quote(a.options.at("executor"));
+  Result<std::unique_ptr<Executor>> executor =
+      make_executor(stores->settings, static_cast<int>(*workers), o.step_executors);
+  if (!executor.ok()) return usage_error(executor.status().message());
+  return orchestrate(flow, g, *stores->md, *stores->cas, **executor, o);
 }
 
 int step_command(Flow& flow, const Args& a) {

@@ -37,6 +37,7 @@ struct Instance {
   bool cloned = false;
   int64_t foreach_count = -1;
   int64_t started_ms = 0;
+  Placement placement;       // where the running attempt is
 };
 
 std::string instance_key(const std::string& step, const Json& stack) {
@@ -50,6 +51,9 @@ class Orchestrator {
       : flow_(flow), graph_(graph), md_(md), cas_(cas), ex_(ex), o_(o) {}
 
   int run() {
+    for (const auto& [step, name] : o_.step_executors) executor_names_.insert(name);
+    executor_names_.insert("local");
+    if (!check_requests()) return 1;
     RunRecord rec;
     rec.flow = flow_.name();
     rec.created_ms = now_unix_ms();
@@ -102,6 +106,33 @@ class Orchestrator {
     const std::string safe = escape_for_log(line) + "\n";
     std::fwrite(safe.data(), 1, safe.size(), out);
     std::fflush(out);
+  }
+
+  const std::string& executor_of(const std::string& step) const {
+    static const std::string kLocal = "local";
+    auto it = o_.step_executors.find(step);
+    return it == o_.step_executors.end() ? kLocal : it->second;
+  }
+
+  // Every step whose executor can refuse a request (Slurm: no such partition,
+  // more GPUs than any node has) is asked before anything runs, so that a run
+  // does not fail, or wait forever, hours in.
+  bool check_requests() {
+    bool ok = true;
+    for (const auto& s : flow_.steps()) {
+      JobSpec probe;
+      probe.id = "step '" + s->name + "' of " + flow_.name();
+      probe.argv = {o_.executable};
+      probe.executor = executor_of(s->name);
+      probe.resources = s->resources;
+      probe.timeout = s->timeout;
+      if (Status st = ex_.check(probe); !st.ok()) {
+        tell(stderr, "error: " + st.message());
+        ok = false;
+      }
+    }
+    if (!ok) tell(stderr, format_line("error: nothing of %s was run", flow_.name().c_str()));
+    return ok;
   }
 
   std::string pathspec(const Instance& in) const {
@@ -297,6 +328,8 @@ class Orchestrator {
     for (const auto& [k, v] : o_.store_env) job.env[k] = v;
     job.timeout = in.catching ? std::chrono::milliseconds(0) : s.timeout;
     job.resources = s.resources;
+    job.executor = executor_of(in.step);
+    in.placement = {};
     if (Status st = ex_.submit(job); !st.ok()) {
       in.last_error = st.to_string();
       on_failed_attempt(in, st.to_string(), "");
@@ -308,13 +341,42 @@ class Orchestrator {
     (void)md_.set_task_status(flow_.name(), run_id_, in.task_id, TaskStatus::kRunning);
   }
 
-  void on_exit(Instance& in, const JobExit& exit) {
+  AttemptRecord attempt_record(const Instance& in) {
     AttemptRecord a;
     a.flow = flow_.name();
     a.run_id = run_id_;
     a.task_id = in.task_id;
     a.attempt = in.attempt;
     a.started_ms = attempt_started_[in.task_id];
+    a.executor = in.placement.executor;
+    a.job_id = in.placement.job_id;
+    a.host = in.placement.host;
+    return a;
+  }
+
+  // A job was queued or started somewhere. Local jobs start at once and are
+  // recorded with their exit; a remote job is recorded now, so that its job id
+  // is in the metadata while it waits or runs (to follow or cancel it).
+  void on_placed(Instance& in, const Placement& p) {
+    const bool new_host = !p.host.empty() && p.host != in.placement.host;
+    in.placement = p;
+    if (p.executor == "local") return;
+    AttemptRecord a = attempt_record(in);
+    a.reason = p.state;
+    if (Status s = write_md([&] { return md_.record_attempt(a); }); !s.ok()) {
+      say("%s: cannot record attempt %d: %s", pathspec(in).c_str(), in.attempt,
+          s.to_string().c_str());
+    }
+    const std::string job = (p.executor == "slurm" ? "Slurm" : p.executor) + " job " + p.job_id;
+    if (p.state == "running" && new_host) {
+      say("%s: running on %s (%s)", pathspec(in).c_str(), p.host.c_str(), job.c_str());
+    } else if (p.state != "running") {
+      say("%s: %s as %s", pathspec(in).c_str(), p.state.c_str(), job.c_str());
+    }
+  }
+
+  void on_exit(Instance& in, const JobExit& exit) {
+    AttemptRecord a = attempt_record(in);
     a.finished_ms = now_unix_ms();
     a.exit_code = exit.exit_code;
     a.signal = exit.signal;
@@ -326,11 +388,14 @@ class Orchestrator {
     }
 
     bool done = false;
-    if (exit.ok) {
+    // A job the executor lost track of may still have finished: its own done
+    // record says so.
+    if (exit.ok || exit.lost) {
       Result<TaskRecord> rec = md_.get_task(flow_.name(), run_id_, in.task_id);
       done = rec.ok() && rec->status == TaskStatus::kDone;
       if (done) in.foreach_count = rec->foreach_count;
-      if (!done) a.reason = "exited with code 0 but wrote no done record";
+      if (!done && exit.ok) a.reason = "exited with code 0 but wrote no done record";
+      if (!done && exit.lost) a.reason += " and the task wrote no done record";
     }
     a.ok = done;
     std::string detail;
@@ -435,7 +500,11 @@ class Orchestrator {
       if (!failing_) {
         const int64_t now = monotonic_ms();
         std::deque<std::string> later;
-        while (!queue_.empty() && ex_.free_slots() > 0) {
+        // First come, first served per executor: once a job does not fit (a
+        // 2-cpu task with one worker free), later jobs of that executor wait
+        // behind it rather than overtake it forever.
+        std::set<std::string> blocked;
+        while (!queue_.empty() && blocked.size() < executor_names_.size()) {
           std::string key = queue_.front();
           queue_.pop_front();
           Instance& in = instances_.at(key);
@@ -444,9 +513,19 @@ class Orchestrator {
             later.push_back(key);
             continue;
           }
+          const std::string& name = executor_of(in.step);
+          JobSpec probe;
+          probe.argv = {o_.executable};
+          probe.executor = name;
+          probe.resources = flow_.find(in.step)->resources;
+          if (blocked.count(name) || !ex_.can_accept(probe)) {
+            blocked.insert(name);
+            later.push_back(key);
+            continue;
+          }
           launch(in);
         }
-        for (auto& k : later) queue_.push_back(k);
+        for (auto it = later.rbegin(); it != later.rend(); ++it) queue_.push_front(*it);
       }
       if (ex_.running() == 0 && (failing_ || queue_.empty())) break;
       Result<std::vector<JobEvent>> events = ex_.poll(std::chrono::milliseconds(next_wakeup));
@@ -459,9 +538,9 @@ class Orchestrator {
         if (e.kind == JobEvent::Kind::kOutput) {
           std::string line = "[" + e.id + "] " + e.text;
           std::fwrite(line.data(), 1, line.size(), stdout);
-        } else {
-          auto it = by_job_id(e.id);
-          if (it) on_exit(*it, e.exit);
+        } else if (Instance* it = by_job_id(e.id)) {
+          if (e.kind == JobEvent::Kind::kPlaced) on_placed(*it, e.placement);
+          else on_exit(*it, e.exit);
         }
       }
       std::fflush(stdout);
@@ -523,6 +602,7 @@ class Orchestrator {
   std::map<std::string, TaskRecord> origin_done_;
   std::map<std::string, std::string> origin_any_;  // key -> origin pathspec, done or not
   std::map<std::string, int64_t> join_arrivals_;  // join instance -> parents done so far
+  std::set<std::string> executor_names_;          // those the steps use
   bool failing_ = false;
   bool interrupted_ = false;
   bool end_done_ = false;

@@ -40,6 +40,9 @@ struct OrchestratorOptions {
   Json code = Json::object();
   int64_t origin_run_id = 0;             // resume: the run to clone from
   std::string resume_step;               // resume: rerun from this step (empty: from failures)
+  // The executor of each step ("local", "slurm"): the step's declaration
+  // overridden by --executor. A step not named here runs on "local".
+  std::map<std::string, std::string> step_executors;
   // Frees disk space set aside for the records of a failure (a full disk);
   // true when it freed some. Empty: there is no reserve.
   std::function<bool()> release_reserve;

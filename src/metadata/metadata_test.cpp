@@ -219,9 +219,16 @@ TEST_P(MetadataContract, AttemptsTagsMetricsAliases) {
   a.signal = 9;
   a.reason = "killed by SIGKILL";
   a.log_digest = "d";
+  a.executor = "slurm";
+  a.job_id = "1807";
+  a.host = "gpu-node-3";
   ASSERT_TRUE(md_->record_attempt(a).ok());  // replaces attempt 1
   attempts = md_->list_attempts("F", r, 1);
   ASSERT_EQ(attempts->size(), 2u);
+  EXPECT_EQ((*attempts)[0].executor, "");
+  EXPECT_EQ((*attempts)[1].executor, "slurm");
+  EXPECT_EQ((*attempts)[1].job_id, "1807");
+  EXPECT_EQ((*attempts)[1].host, "gpu-node-3");
   EXPECT_EQ((*attempts)[1].signal, 9);
   EXPECT_EQ((*attempts)[1].exit_code, -1);
   EXPECT_EQ((*attempts)[1].reason, "killed by SIGKILL");
@@ -490,6 +497,33 @@ TEST(SqliteMetadata, ASchema3DatabaseKeepsCountingRunIdsAfterTheUpgrade) {
   RunRecord r;
   r.flow = "F";
   EXPECT_EQ(*(*md)->create_run(r), 4);
+}
+
+TEST(SqliteMetadata, ASchema4DatabaseGainsWhereAttemptsRan) {
+  test::TempDir dir;
+  const std::string path = dir.file("m.db");
+  ASSERT_TRUE(open_metadata("sqlite://" + path).ok());
+  // What trellis with schema 4 left: attempts without executor, job_id, host.
+  sqlite_exec(path,
+              "DROP TABLE attempts; CREATE TABLE attempts(flow TEXT NOT NULL, run_id INTEGER NOT "
+              "NULL, task_id INTEGER NOT NULL, attempt INTEGER NOT NULL, started_ms INTEGER NOT "
+              "NULL, finished_ms INTEGER NOT NULL, ok INTEGER NOT NULL, exit_code INTEGER NOT "
+              "NULL, signal INTEGER NOT NULL, reason TEXT NOT NULL, log_digest TEXT NOT NULL, "
+              "PRIMARY KEY(flow, run_id, task_id, attempt)); "
+              "INSERT INTO attempts VALUES('F', 1, 1, 0, 1, 2, 1, 0, 0, '', 'old');"
+              "PRAGMA user_version=4;");
+  auto md = open_metadata("sqlite://" + path);
+  ASSERT_TRUE(md.ok()) << md.status().to_string();
+  AttemptRecord a{"F", 1, 1, 1, 3, 4, true, 0, 0, "", ""};
+  a.executor = "slurm";
+  a.job_id = "42";
+  ASSERT_TRUE((*md)->record_attempt(a).ok());
+  auto attempts = (*md)->list_attempts("F", 1, 1);
+  ASSERT_TRUE(attempts.ok()) << attempts.status().to_string();
+  ASSERT_EQ(attempts->size(), 2u);
+  EXPECT_EQ((*attempts)[0].log_digest, "old");
+  EXPECT_EQ((*attempts)[0].job_id, "");
+  EXPECT_EQ((*attempts)[1].job_id, "42");
 }
 
 TEST(SqliteMetadata, ASchemaFromANewerTrellisIsRefused) {

@@ -65,6 +65,11 @@ const std::vector<std::vector<const char*>> kMigrations = {
         R"sql(CREATE TABLE aliases(
   alias TEXT COLLATE "C" PRIMARY KEY, value TEXT NOT NULL, updated_ms BIGINT NOT NULL))sql",
     },
+    {
+        // 2: where each attempt ran (executor, its job id, the host).
+        "ALTER TABLE attempts ADD COLUMN executor TEXT NOT NULL DEFAULT '', "
+        "ADD COLUMN job_id TEXT NOT NULL DEFAULT '', ADD COLUMN host TEXT NOT NULL DEFAULT ''",
+    },
 };
 const int kSchemaVersion = static_cast<int>(kMigrations.size());
 
@@ -341,21 +346,24 @@ class PostgresStore final : public MetadataStore {
   Status record_attempt(const AttemptRecord& a) override {
     return write(Replay::kAlways,
                  "INSERT INTO attempts(flow, run_id, task_id, attempt, started_ms, finished_ms, "
-                 "ok, exit_code, signal, reason, log_digest) "
-                 "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) "
+                 "ok, exit_code, signal, reason, log_digest, executor, job_id, host) "
+                 "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) "
                  "ON CONFLICT(flow, run_id, task_id, attempt) DO UPDATE SET "
                  "started_ms = EXCLUDED.started_ms, finished_ms = EXCLUDED.finished_ms, "
                  "ok = EXCLUDED.ok, exit_code = EXCLUDED.exit_code, signal = EXCLUDED.signal, "
-                 "reason = EXCLUDED.reason, log_digest = EXCLUDED.log_digest",
+                 "reason = EXCLUDED.reason, log_digest = EXCLUDED.log_digest, "
+                 "executor = EXCLUDED.executor, job_id = EXCLUDED.job_id, host = EXCLUDED.host",
                  PgParams(a.flow, a.run_id, a.task_id, a.attempt, a.started_ms, a.finished_ms,
-                          a.ok ? "true" : "false", a.exit_code, a.signal, a.reason, a.log_digest));
+                          a.ok ? "true" : "false", a.exit_code, a.signal, a.reason, a.log_digest,
+                          a.executor, a.job_id, a.host));
   }
 
   Result<std::vector<AttemptRecord>> list_attempts(std::string_view flow, int64_t run_id,
                                                    int64_t task_id) override {
     Result<PgRows> r = db_->exec(
         Replay::kAlways,
-        "SELECT attempt, started_ms, finished_ms, ok, exit_code, signal, reason, log_digest "
+        "SELECT attempt, started_ms, finished_ms, ok, exit_code, signal, reason, log_digest, "
+        "executor, job_id, host "
         "FROM attempts WHERE flow = $1 AND run_id = $2 AND task_id = $3 ORDER BY attempt",
         PgParams(flow, run_id, task_id));
     if (!r.ok()) return r.status();
@@ -373,6 +381,9 @@ class PostgresStore final : public MetadataStore {
       a.signal = static_cast<int>(r->i64(i, 5));
       a.reason = r->str(i, 6);
       a.log_digest = r->str(i, 7);
+      a.executor = r->str(i, 8);
+      a.job_id = r->str(i, 9);
+      a.host = r->str(i, 10);
       out.push_back(std::move(a));
     }
     return out;

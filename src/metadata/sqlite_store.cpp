@@ -17,7 +17,7 @@ namespace trellis {
 namespace {
 
 // 2: media table, 3: checkpoints, tasks.resumed_from, 4: flow_counters (run ids never reused)
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS runs(
@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS attempts(
   flow TEXT NOT NULL, run_id INTEGER NOT NULL, task_id INTEGER NOT NULL, attempt INTEGER NOT NULL,
   started_ms INTEGER NOT NULL, finished_ms INTEGER NOT NULL, ok INTEGER NOT NULL,
   exit_code INTEGER NOT NULL, signal INTEGER NOT NULL, reason TEXT NOT NULL,
-  log_digest TEXT NOT NULL, PRIMARY KEY(flow, run_id, task_id, attempt));
+  log_digest TEXT NOT NULL, executor TEXT NOT NULL DEFAULT '', job_id TEXT NOT NULL DEFAULT '',
+  host TEXT NOT NULL DEFAULT '', PRIMARY KEY(flow, run_id, task_id, attempt));
 CREATE TABLE IF NOT EXISTS artifacts(
   flow TEXT NOT NULL, run_id INTEGER NOT NULL, task_id INTEGER NOT NULL, name TEXT NOT NULL,
   digest TEXT NOT NULL, codec TEXT NOT NULL, type TEXT NOT NULL, size INTEGER NOT NULL,
@@ -172,12 +173,31 @@ class SqliteStore final : public MetadataStore {
       s = exec("INSERT OR IGNORE INTO flow_counters(flow, last_run_id) "
                "SELECT flow, MAX(run_id) FROM runs GROUP BY flow");
     }
+    if (s.ok() && version >= 1 && version < 5) {
+      for (const char* column : {"executor", "job_id", "host"}) {
+        Result<bool> has = has_column("attempts", column);
+        s = has.status();
+        if (s.ok() && !*has) {
+          s = exec(std::string("ALTER TABLE attempts ADD COLUMN ") + column +
+                   " TEXT NOT NULL DEFAULT ''");
+        }
+        if (!s.ok()) break;
+      }
+    }
     if (s.ok()) s = exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
     if (!s.ok()) {
       (void)exec("ROLLBACK");
       return s;
     }
     return exec("COMMIT");
+  }
+
+  Result<bool> has_column(const std::string& table, const std::string& column) {
+    Stmt q(db_, "SELECT count(*) FROM pragma_table_info(?) WHERE name = ?");
+    q.bind(table).bind(column);
+    const int rc = q.step();
+    if (rc != SQLITE_ROW) return q.error(rc);
+    return q.i64(0) > 0;
   }
 
   Result<int64_t> create_run(const RunRecord& run) override {
@@ -332,17 +352,19 @@ class SqliteStore final : public MetadataStore {
   Status record_attempt(const AttemptRecord& a) override {
     Stmt s(db_,
            "INSERT OR REPLACE INTO attempts(flow, run_id, task_id, attempt, started_ms, "
-           "finished_ms, ok, exit_code, signal, reason, log_digest) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+           "finished_ms, ok, exit_code, signal, reason, log_digest, executor, job_id, host) "
+           "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     s.bind(a.flow).bind(a.run_id).bind(a.task_id).bind(a.attempt).bind(a.started_ms)
         .bind(a.finished_ms).bind(a.ok ? 1 : 0).bind(a.exit_code).bind(a.signal).bind(a.reason)
-        .bind(a.log_digest);
+        .bind(a.log_digest).bind(a.executor).bind(a.job_id).bind(a.host);
     return s.run();
   }
 
   Result<std::vector<AttemptRecord>> list_attempts(std::string_view flow, int64_t run_id,
                                                    int64_t task_id) override {
     Stmt s(db_,
-           "SELECT attempt, started_ms, finished_ms, ok, exit_code, signal, reason, log_digest "
+           "SELECT attempt, started_ms, finished_ms, ok, exit_code, signal, reason, log_digest, "
+           "executor, job_id, host "
            "FROM attempts WHERE flow = ? AND run_id = ? AND task_id = ? ORDER BY attempt");
     s.bind(flow).bind(run_id).bind(task_id);
     std::vector<AttemptRecord> out;
@@ -360,6 +382,9 @@ class SqliteStore final : public MetadataStore {
       a.signal = static_cast<int>(s.i64(5));
       a.reason = s.str(6);
       a.log_digest = s.str(7);
+      a.executor = s.str(8);
+      a.job_id = s.str(9);
+      a.host = s.str(10);
       out.push_back(std::move(a));
     }
     if (rc != SQLITE_DONE) return s.error(rc);

@@ -36,6 +36,7 @@ struct StepSpec {
   std::chrono::milliseconds timeout{0};
   std::string catch_key;             // empty: failures are not caught
   Resources resources;
+  std::string executor;              // "" local; "slurm" (the run's --executor overrides)
   std::map<std::string, std::string> env;
 };
 
@@ -53,6 +54,9 @@ class StepBuilder {
   // with "error", "attempts") and the run continues.
   StepBuilder& catch_errors(std::string key);
   StepBuilder& resources(Resources r);
+  // Where the step's tasks run: "local" (the default) or "slurm". The run's
+  // `--executor NAME` or `--executor STEP=NAME` overrides it.
+  StepBuilder& executor(std::string name);
   StepBuilder& env(std::map<std::string, std::string> vars);
   StepBuilder& doc(std::string text);
 

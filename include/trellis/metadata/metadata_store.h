@@ -65,6 +65,10 @@ struct AttemptRecord {
   int signal = 0;
   std::string reason;    // "exit code 1", "killed by SIGKILL", "timed out after 2s"
   std::string log_digest;  // content-store digest of the attempt's output
+  // Where it ran (Placement): "local" | "slurm", the executor's job id ("pid
+  // 1234", a Slurm job id), the host. Recorded when the job is placed, so a
+  // running attempt can be found (and cancelled) from the metadata.
+  std::string executor, job_id, host;
 };
 
 struct ArtifactRecord {
