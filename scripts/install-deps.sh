@@ -17,6 +17,7 @@ packages=(
   postgresql postgresql-client  # PostgreSQL metadata tests (scripts/services/postgres-up.sh)
   python3-boto3  # S3 tests: boto3 reads what S3Storage wrote; scripts/services/s3-check.py
   clang-14 libclang-rt-14-dev  # scripts/fuzz.sh: clang++-14 and libFuzzer (libclang_rt.fuzzer)
+  slurmctld slurmd slurm-client munge  # Slurm executor tests (scripts/services/slurm-up.sh)
 )
 # Node.js: Debian's nodejs + npm unless a node with its own npm (e.g. NodeSource's) is there.
 if ! command -v node >/dev/null 2>&1; then packages+=(nodejs); fi

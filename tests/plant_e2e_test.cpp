@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "testing/command.h"
@@ -102,6 +103,46 @@ TEST_F(PlantE2E, TestingRunDeploysThenAFailedEvaluateResumesWithoutRetraining) {
   EXPECT_EQ(train3->cloned_from, "PlantDetection/2/train/2") << "train must be cloned, not rerun";
   EXPECT_TRUE(c->task(*r3, "evaluate")->cloned_from.empty());
   EXPECT_EQ(resumed.output.find("epoch 1/"), std::string::npos) << "no training in the resumed run";
+}
+
+// The reference's shape: train on the cluster, everything else on the
+// laptop, chosen with one flag. scripts/test.sh starts a one-node Slurm and
+// sets TRELLIS_TEST_SLURM; trellis_plant_e2e_s3_postgres runs this on the
+// remote stores, where a cluster node would read and write its artifacts.
+TEST_F(PlantE2E, TrainOnSlurmTheRestLocal) {
+  if (!std::getenv("TRELLIS_TEST_SLURM")) {
+    GTEST_SKIP() << "needs a Slurm cluster: scripts/test.sh starts one and sets TRELLIS_TEST_SLURM";
+  }
+  auto run = plant(std::string("run") + kQuick + " --executor train=slurm");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("epoch 1/"), std::string::npos) << "train's output streams back: " << run.output;
+  auto c = client();
+  auto r = c->run("PlantDetection", 1);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  for (const char* step : {"start", "train", "evaluate", "deploy", "end"}) {
+    auto task = c->task(*r, step);
+    ASSERT_TRUE(task.ok()) << step << ": " << task.status().to_string();
+    auto attempts = c->attempts(*task);
+    ASSERT_TRUE(attempts.ok() && !attempts->empty()) << step;
+    const auto& a = attempts->back();
+    if (std::string(step) == "train") {
+      EXPECT_EQ(a.executor, "slurm");
+      EXPECT_FALSE(a.job_id.empty());
+      EXPECT_FALSE(a.host.empty());
+    } else {
+      EXPECT_EQ(a.executor, "local") << step;
+      EXPECT_TRUE(a.job_id.empty()) << step;
+    }
+  }
+  // The model trained on the node is what evaluate scored and deploy published.
+  auto alias = c->metadata().get_alias("plant/production");
+  ASSERT_TRUE(alias.ok());
+  EXPECT_EQ((*alias)["version"], "PlantDetection/1");
+  auto metrics = c->get(*c->task(*r, "evaluate"), Key<Json>{"metrics"});
+  ASSERT_TRUE(metrics.ok()) << metrics.status().to_string();
+  auto show = trellis("show PlantDetection/1");
+  ASSERT_EQ(show.exit_code, 0) << show.output;
+  EXPECT_NE(show.output.find("on slurm job"), std::string::npos) << show.output;
 }
 
 TEST_F(PlantE2E, TrainKilledAfterEpoch1Of3ResumesAtEpoch2) {

@@ -154,8 +154,22 @@ int show_task(Client& c, const TaskRecord& t) {
   auto attempts = c.attempts(t);
   if (attempts.ok()) {
     for (const auto& a : *attempts) {
-      std::printf("  attempt %d  %s%s\n", a.attempt, a.ok ? "ok" : "failed",
-                  a.reason.empty() ? "" : (" (" + escape_for_log(a.reason) + ")").c_str());
+      // Where it ran: "on slurm job 42, node gpu07" / "on local pid 1234".
+      std::string where;
+      if (!a.executor.empty()) {
+        where = "  on " + a.executor;
+        if (!a.job_id.empty()) where += (a.executor == "slurm" ? " job " : " ") + a.job_id;
+        if (!a.host.empty()) where += ", node " + a.host;
+        where = escape_for_log(where);
+      }
+      if (!a.ok && a.finished_ms == 0) {  // in flight: the reason is the queue state
+        std::printf("  attempt %d  %s%s\n", a.attempt,
+                    a.reason.empty() ? "running" : escape_for_log(a.reason).c_str(), where.c_str());
+        continue;
+      }
+      std::printf("  attempt %d  %s%s%s\n", a.attempt, a.ok ? "ok" : "failed",
+                  a.reason.empty() ? "" : (" (" + escape_for_log(a.reason) + ")").c_str(),
+                  where.c_str());
     }
   }
   auto arts = c.artifacts(t);
@@ -382,9 +396,11 @@ int cmd_config(const ClientOptions& options, const Cli& cli) {
               s->metadata.source.c_str());
   std::printf("%-10s %s%s\n", "config", s->config_path.c_str(),
               path_exists(s->config_path) ? "" : " (absent)");
-  if (s->config.contains("s3")) {
-    for (const auto& [k, v] : s->config["s3"].items()) {
-      std::printf("  s3.%-8s %s\n", k.c_str(), v.get<std::string>().c_str());
+  for (const char* section : {"s3", "slurm"}) {
+    if (!s->config.contains(section)) continue;
+    for (const auto& [k, v] : s->config[section].items()) {
+      const std::string name = std::string(section) + "." + k;
+      std::printf("  %-16s %s\n", name.c_str(), v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
     }
   }
   return 0;

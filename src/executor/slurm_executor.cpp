@@ -255,7 +255,7 @@ class SlurmExecutor final : public Executor {
     JobEvent e;
     e.kind = JobEvent::Kind::kPlaced;
     e.id = j.id;
-    e.placement = {"slurm", j.slurm_id, j.node, state};
+    e.placement = {"slurm", j.slurm_id, j.node, state, j.output_path};
     pending_.push_back(std::move(e));
   }
 

@@ -36,6 +36,9 @@ const std::set<std::string> kValueOptions = {"root", "datastore", "metadata", "m
                                               "origin-run-id", "run-id", "task-id", "attempt",
                                               "caught-error", "executor"};
 const std::set<std::string> kExecutors = {"local", "slurm"};
+// What `run --on-cluster` asks for the orchestrator's own job (one cpu): it
+// schedules, tails and records; the steps ask for their own resources.
+constexpr int64_t kOrchestratorMemoryMb = 1024;
 
 std::string_view type_name(ParamType t) {
   switch (t) {
@@ -71,6 +74,10 @@ Result<Args> parse_args(const Flow& flow, int argc, char** argv) {
       value = name.substr(eq + 1);
       name = name.substr(0, eq);
       has_value = true;
+    }
+    if (name == "on-cluster" && !has_value) {  // a flag of run/resume: never takes a value
+      a.flags.push_back(name);
+      continue;
     }
     const ParamSpec* p = find_param(flow, name);
     const bool is_bool = p && p->type == ParamType::kBool;
@@ -180,7 +187,9 @@ void print_usage(const Flow& flow, std::FILE* out) {
                "         --metadata URL (TRELLIS_METADATA: sqlite:///path.db, postgresql://...);\n"
                "         `trellis config` shows what is in force. --max-workers N (default:\n"
                "         cores), --tag T, --executor local|slurm (every step) or\n"
-               "         --executor STEP=slurm[,STEP=local...] (default: as each step declares)\n\n"
+               "         --executor STEP=slurm[,STEP=local...] (default: as each step declares),\n"
+               "         --on-cluster (run/resume: the orchestrator itself as a Slurm job; prints\n"
+               "         the run id and returns, the run goes on without this process)\n\n"
                "parameters of %s:\n",
                flow.name().c_str(), flow.name().c_str());
   for (const auto& p : flow.params()) {
@@ -339,9 +348,77 @@ Result<std::unique_ptr<Executor>> make_executor(const StoreSettings& settings, i
   return make_routing_executor(std::move(list));
 }
 
-int run_or_resume(Flow& flow, const GraphInfo& g, const Args& a, bool resume) {
+// `run --on-cluster`: the orchestrator itself becomes a small Slurm job, so the
+// run outlives this process (a laptop that closes). Returns once the run
+// exists, printing its id, or with the job's own error if it ended first.
+int submit_orchestrator(const Flow& flow, const Stores& stores, const std::vector<std::string>& argv) {
+  Result<SlurmExecutorOptions> so = slurm_options(stores.settings);
+  if (!so.ok()) return usage_error(so.status().message());
+  std::unique_ptr<Executor> slurm = make_slurm_executor(*so);
+  JobSpec spec;
+  spec.id = flow.name() + "/orchestrator";
+  // The same command line, environment (sbatch exports it) and working
+  // directory (sbatch's default): the job resolves the same stores and config.
+  spec.argv = argv;
+  spec.resources = {.cpus = 1, .gpus = 0, .memory_mb = kOrchestratorMemoryMb};
+  if (Status st = slurm->check(spec); !st.ok()) {
+    std::fprintf(stderr, "error: %s\n", st.message().c_str());
+    return 1;
+  }
+  if (Status st = slurm->submit(spec); !st.ok()) {
+    std::fprintf(stderr, "error: %s\n", st.message().c_str());
+    return 1;
+  }
+  const std::string started = flow.name() + "/";
+  Placement where;
+  while (true) {
+    Result<std::vector<JobEvent>> events = slurm->poll(std::chrono::milliseconds(1000));
+    if (!events.ok()) {
+      std::fprintf(stderr, "error: following the orchestrator's Slurm job %s: %s\n",
+                   where.job_id.c_str(), events.status().message().c_str());
+      return 1;
+    }
+    for (const JobEvent& e : *events) {
+      if (e.kind == JobEvent::Kind::kPlaced) {
+        if (where.job_id.empty()) {
+          std::printf("submitted the orchestrator as Slurm job %s; waiting for the run to start "
+                      "(Ctrl-C stops waiting, not the job)\n", e.placement.job_id.c_str());
+        } else if (e.placement.state.rfind("queued (", 0) == 0) {
+          std::printf("Slurm job %s is %s\n", e.placement.job_id.c_str(), e.placement.state.c_str());
+        }
+        where = e.placement;
+      } else if (e.kind == JobEvent::Kind::kOutput) {
+        std::fputs(e.text.c_str(), stdout);
+        // "Flow/N: run started": the run exists; it goes on without us.
+        if (e.text.rfind(started, 0) == 0 && e.text.find(": run started") != std::string::npos) {
+          const std::string run = e.text.substr(0, e.text.find(':'));
+          std::printf("%s runs on the cluster as Slurm job %s%s; its console output: %s\n"
+                      "follow it: trellis runs %s; trellis show %s; trellis logs %s/STEP\n"
+                      "stop it: scancel %s (cancels its steps' jobs too)\n",
+                      run.c_str(), where.job_id.c_str(),
+                      where.host.empty() ? "" : (" on " + where.host).c_str(),
+                      where.output_path.c_str(), flow.name().c_str(), run.c_str(), run.c_str(),
+                      where.job_id.c_str());
+          std::fflush(stdout);
+          return 0;
+        }
+      } else {
+        std::fprintf(stderr, "error: the orchestrator's Slurm job %s ended before the run started: %s\n",
+                     where.job_id.c_str(), e.exit.reason.c_str());
+        return e.exit.exit_code > 0 ? e.exit.exit_code : 1;
+      }
+    }
+    std::fflush(stdout);
+  }
+}
+
+int run_or_resume(Flow& flow, const GraphInfo& g, const Args& args, bool resume,
+                  const std::vector<std::string>& argv) {
   static const std::set<std::string> kRunOptions = {"root", "datastore", "metadata", "max-workers",
                                                      "origin-run-id", "executor"};
+  const bool on_cluster = std::find(args.flags.begin(), args.flags.end(), "on-cluster") != args.flags.end();
+  Args a = args;
+  std::erase(a.flags, std::string("on-cluster"));
   Result<Stores> stores = open_flow_stores(a);
   if (!stores.ok()) return usage_error(stores.status().to_string());
   Result<int64_t> workers = int_option(a, "max-workers", 0);
@@ -408,6 +485,7 @@ int run_or_resume(Flow& flow, const GraphInfo& g, const Args& a, bool resume) {
   }
   Result<std::map<std::string, std::string>> placement = step_executors(flow, a);
   if (!placement.ok()) return usage_error(placement.status().message());
+  if (on_cluster) return submit_orchestrator(flow, *stores, argv);
   o.step_executors = *placement;
   if (a.options.count("executor")) o.resume_hint_args += " --executor " + shell_quote(a.options.at("executor"));
   Result<std::unique_ptr<Executor>> executor =
@@ -461,8 +539,13 @@ int main(Flow& flow, int argc, char** argv) {
     return 0;
   }
   if (a.command == "show") return show(flow, *graph);
-  if (a.command == "run") return run_or_resume(flow, *graph, a, false);
-  if (a.command == "resume") return run_or_resume(flow, *graph, a, true);
+  // The command line a job on the cluster re-runs: this one, less --on-cluster.
+  std::vector<std::string> again = {self_exe_path()};
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) != "--on-cluster") again.emplace_back(argv[i]);
+  }
+  if (a.command == "run") return run_or_resume(flow, *graph, a, false, again);
+  if (a.command == "resume") return run_or_resume(flow, *graph, a, true, again);
   if (a.command == "step") return step_command(flow, a);
   return usage_error("unknown command '" + a.command + "' (run, resume, show, check)");
 }

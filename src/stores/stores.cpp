@@ -89,8 +89,10 @@ Result<std::string> normalize_metadata(const Setting& s) {
 }
 
 const std::vector<std::string>& config_keys() {
-  static const std::vector<std::string> keys = {"datastore", "metadata", "s3.endpoint",
-                                                "s3.region", "s3.addressing"};
+  static const std::vector<std::string> keys = {
+      "datastore",       "metadata",       "s3.endpoint",     "s3.region",        "s3.addressing",
+      "slurm.partition", "slurm.account",  "slurm.qos",       "slurm.constraint", "slurm.extra_args",
+      "slurm.spool_dir", "slurm.bin_dir",  "slurm.poll_ms",   "slurm.max_jobs"};
   return keys;
 }
 
@@ -162,17 +164,24 @@ Result<Json> read_config(const std::string& path) {
   if (!j.ok()) return j.status();
   if (!j->is_object()) return invalid_argument("config file " + path + " is not a JSON object");
   for (const auto& [key, value] : j->items()) {
-    if (key == "s3") {
-      if (!value.is_object()) return invalid_argument("config file " + path + ": \"s3\" is not an object");
+    if (key == "s3" || key == "slurm") {
+      if (!value.is_object()) {
+        return invalid_argument("config file " + path + ": \"" + key + "\" is not an object");
+      }
       for (const auto& [k, v] : value.items()) {
-        if (!v.is_string() || std::find(config_keys().begin(), config_keys().end(), "s3." + k) ==
-                                  config_keys().end()) {
-          return invalid_argument("config file " + path + ": unknown or non-string key \"s3." + k + "\"");
+        const std::string full = key + "." + k;
+        if (std::find(config_keys().begin(), config_keys().end(), full) == config_keys().end()) {
+          return invalid_argument("config file " + path + ": unknown key \"" + full + "\"");
+        }
+        // The slurm section's types are checked where it is used (the flow's
+        // executor options); every s3 value is a string.
+        if (key == "s3" && !v.is_string()) {
+          return invalid_argument("config file " + path + ": \"" + full + "\" is not a string");
         }
       }
     } else if (key != "datastore" && key != "metadata") {
       return invalid_argument("config file " + path + ": unknown key \"" + key +
-                              "\" (known: datastore, metadata, s3)");
+                              "\" (known: datastore, metadata, s3, slurm)");
     } else if (!value.is_string()) {
       return invalid_argument("config file " + path + ": \"" + key + "\" is not a string");
     }
@@ -195,13 +204,31 @@ Status write_config_value(const std::string& path, const std::string& key, const
       value != "auto") {
     return invalid_argument("s3.addressing '" + value + "' is not path, virtual or auto");
   }
-  Json& target = starts_with(key, "s3.") ? (*j)["s3"] : *j;
-  const std::string name = starts_with(key, "s3.") ? key.substr(3) : key;
+  const size_t dot = key.find('.');
+  const std::string section = dot == std::string::npos ? "" : key.substr(0, dot);
+  const std::string name = key.substr(dot == std::string::npos ? 0 : dot + 1);
+  Json stored = value;
+  if (!value.empty() && (key == "slurm.poll_ms" || key == "slurm.max_jobs")) {
+    char* end = nullptr;
+    const long long n = std::strtoll(value.c_str(), &end, 10);
+    if (*end != '\0' || n <= 0) return invalid_argument(key + " '" + value + "' is not a positive integer");
+    stored = n;
+  }
+  if (!value.empty() && key == "slurm.extra_args") {  // a JSON array of strings: one per sbatch argument
+    Result<Json> a = parse_json(value, "the new value of " + key);
+    bool strings = a.ok() && a->is_array();
+    for (const auto& x : strings ? *a : Json::array()) strings = strings && x.is_string();
+    if (!strings) {
+      return invalid_argument(key + " '" + value + "' is not a JSON array of strings, e.g. '[\"--exclusive\"]'");
+    }
+    stored = *a;
+  }
+  Json& target = section.empty() ? *j : (*j)[section];
   if (value.empty()) {
     target.erase(name);
-    if (j->contains("s3") && (*j)["s3"].empty()) j->erase("s3");
+    if (!section.empty() && (*j)[section].empty()) j->erase(section);
   } else {
-    target[name] = value;
+    target[name] = stored;
   }
   TRELLIS_RETURN_IF_ERROR(make_dirs(std::filesystem::path(path).parent_path().string()));
   return atomic_write_file(path, j->dump(2) + "\n");

@@ -115,6 +115,29 @@ TEST_F(StoresTest, ConfigFileIsValidatedAndEditedAtomically) {
   EXPECT_FALSE(read_config(path).ok());
 }
 
+TEST_F(StoresTest, ConfigFileSlurmSectionKeepsIntegersAndArgumentLists) {
+  const std::string path = dir_.file("config.json");
+  ASSERT_TRUE(write_config_value(path, "slurm.partition", "gpu").ok());
+  ASSERT_TRUE(write_config_value(path, "slurm.max_jobs", "64").ok());
+  ASSERT_TRUE(write_config_value(path, "slurm.extra_args", R"(["--exclusive", "--nice=10"])").ok());
+  auto j = read_config(path);
+  ASSERT_TRUE(j.ok()) << j.status().to_string();
+  EXPECT_EQ((*j)["slurm"]["partition"], "gpu");
+  EXPECT_EQ((*j)["slurm"]["max_jobs"], 64);
+  EXPECT_EQ((*j)["slurm"]["extra_args"], Json::array({"--exclusive", "--nice=10"}));
+  EXPECT_EQ(write_config_value(path, "slurm.max_jobs", "0").code(), Code::kInvalidArgument);
+  EXPECT_EQ(write_config_value(path, "slurm.poll_ms", "1s").code(), Code::kInvalidArgument);
+  EXPECT_EQ(write_config_value(path, "slurm.extra_args", "--exclusive").code(), Code::kInvalidArgument);
+  EXPECT_EQ(write_config_value(path, "slurm.nodes", "2").code(), Code::kInvalidArgument);
+  for (const char* key : {"slurm.partition", "slurm.max_jobs", "slurm.extra_args"}) {
+    ASSERT_TRUE(write_config_value(path, key, "").ok());
+  }
+  EXPECT_FALSE(read_config(path)->contains("slurm"));
+  ASSERT_TRUE(atomic_write_file(path, R"({"slurm": {"partiton": "gpu"}})").ok());
+  EXPECT_NE(read_config(path).status().message().find("unknown key \"slurm.partiton\""),
+            std::string::npos);
+}
+
 TEST(RedactUrl, HidesPasswordsOnly) {
   EXPECT_EQ(redact_url("postgresql://flow:secret@127.0.0.1:5432/flow"),
             "postgresql://flow:***@127.0.0.1:5432/flow");

@@ -52,6 +52,7 @@ struct Placement {
   std::string job_id;       // "pid 1234", "1807" (Slurm job id)
   std::string host;         // "" while queued
   std::string state;        // "queued", "running"
+  std::string output_path;  // Slurm: the file the job's output goes to (on the shared spool)
 };
 
 struct JobEvent {
