@@ -5,8 +5,9 @@
 # Prints, medians of --reps runs, alternating the executors in each round:
 #  - Slurm itself: sbatch submit -> the job's script runs (slurm-bench.sh's probe);
 #  - one step on Slurm: `cluster run` (train as a Slurm job) minus `--executor local`;
-#  - a foreach of --width trivial tasks: `foreach run --executor slurm` vs local,
-#    wall time and per task.
+#  - a foreach of --width trivial tasks: `foreach run --executor slurm` (the
+#    tasks as one job array), the same with `slurm.arrays: false` (one sbatch
+#    per task), and `--executor local`: wall time and per task.
 set -euo pipefail
 BUILD=build
 WIDTH=100
@@ -32,7 +33,8 @@ wall() {  # wall seconds of a command, which must succeed
   sub "$t0" "$t1"
 }
 
-for f in slurm_start cluster_slurm cluster_local fe_slurm fe_local; do : >"$W/$f"; done
+for f in slurm_start cluster_slurm cluster_local fe_slurm fe_single fe_local; do : >"$W/$f"; done
+echo '{"slurm": {"arrays": false}}' >"$W/single.json"
 for r in $(seq 1 "$REPS"); do
   for i in 1 2 3; do  # Slurm alone: submit -> script starts
     sleep "0.$(printf '%03d' $((RANDOM % 1000)))"  # random phase against slurmctld's tick
@@ -44,18 +46,22 @@ for r in $(seq 1 "$REPS"); do
   wall "$BUILD/flows/cluster" run --root "$W/store" >>"$W/cluster_slurm"
   wall "$BUILD/flows/cluster" run --root "$W/store" --executor local >>"$W/cluster_local"
   wall "$BUILD/flows/foreach" run --root "$W/store" --width "$WIDTH" --executor slurm >>"$W/fe_slurm"
+  TRELLIS_CONFIG="$W/single.json" wall "$BUILD/flows/foreach" run --root "$W/store" --width "$WIDTH" \
+    --executor slurm >>"$W/fe_single"
   wall "$BUILD/flows/foreach" run --root "$W/store" --width "$WIDTH" --executor local >>"$W/fe_local"
   echo "round $r: cluster slurm $(tail -1 "$W/cluster_slurm") s, local $(tail -1 "$W/cluster_local") s;" \
-       "foreach-$WIDTH slurm $(tail -1 "$W/fe_slurm") s, local $(tail -1 "$W/fe_local") s" >&2
+       "foreach-$WIDTH slurm array $(tail -1 "$W/fe_slurm") s, one sbatch each $(tail -1 "$W/fe_single") s, local $(tail -1 "$W/fe_local") s" >&2
 done
 CPUS=$(sinfo -h -o '%c' | head -n1)
 s=$(median <"$W/slurm_start"); cs=$(median <"$W/cluster_slurm"); cl=$(median <"$W/cluster_local")
-fs=$(median <"$W/fe_slurm"); fl=$(median <"$W/fe_local")
+fs=$(median <"$W/fe_slurm"); f1=$(median <"$W/fe_single"); fl=$(median <"$W/fe_local")
 echo "medians of $REPS rounds (seconds), cluster of $CPUS cpus:"
 echo "  Slurm: sbatch submit -> job script runs:      $s"
 echo "  cluster run, train on Slurm:                  $cs"
 echo "  cluster run --executor local:                 $cl"
 echo "  one step on Slurm costs (difference):         $(sub "$cl" "$cs")"
-echo "  foreach-$WIDTH --executor slurm (wall):         $fs  ($(awk -v a="$fs" -v w="$WIDTH" 'BEGIN{printf "%.3f", a/w}') per task)"
-echo "  foreach-$WIDTH --executor local (wall):         $fl  ($(awk -v a="$fl" -v w="$WIDTH" 'BEGIN{printf "%.3f", a/w}') per task)"
-echo "  foreach on Slurm, per task x cpus (latency):  $(awk -v a="$fs" -v w="$WIDTH" -v c="$CPUS" 'BEGIN{printf "%.3f", a/w*c}')"
+per() { awk -v a="$1" -v w="$WIDTH" 'BEGIN{printf "%.3f", a/w}'; }
+echo "  foreach-$WIDTH on Slurm, one array (wall):      $fs  ($(per "$fs") per task)"
+echo "  foreach-$WIDTH on Slurm, one sbatch each:       $f1  ($(per "$f1") per task)"
+echo "  foreach-$WIDTH --executor local (wall):         $fl  ($(per "$fl") per task)"
+echo "  array, per task x cpus (a slot's time per task): $(awk -v a="$fs" -v w="$WIDTH" -v c="$CPUS" 'BEGIN{printf "%.3f", a/w*c}')"

@@ -110,7 +110,7 @@ TEST_F(SlurmE2E, EveryForeachTaskRunsAsASlurmJobRecordedWithItsNode) {
   auto tasks = c->tasks(*run);
   ASSERT_TRUE(tasks.ok());
   ASSERT_EQ(tasks->size(), 7u);  // start, 4 x square, join, end
-  std::set<std::string> jobs;
+  std::set<std::string> jobs, arrays;
   for (const auto& t : *tasks) {
     auto attempts = c->attempts(t);
     ASSERT_TRUE(attempts.ok());
@@ -118,11 +118,35 @@ TEST_F(SlurmE2E, EveryForeachTaskRunsAsASlurmJobRecordedWithItsNode) {
     const AttemptRecord& a = attempts->front();
     EXPECT_TRUE(a.ok) << t.step << ": " << a.reason;
     EXPECT_EQ(a.executor, "slurm") << t.step;
-    EXPECT_TRUE(all_digits(a.job_id)) << t.step << ": job id '" << a.job_id << "'";
     EXPECT_EQ(a.host, this_host()) << t.step;
     jobs.insert(a.job_id);
+    if (t.step == "square") {
+      // The four items went together: elements of one job array, "ARRAY_INDEX".
+      const auto us = a.job_id.find('_');
+      ASSERT_NE(us, std::string::npos) << a.job_id;
+      EXPECT_TRUE(all_digits(a.job_id.substr(0, us)) && all_digits(a.job_id.substr(us + 1))) << a.job_id;
+      arrays.insert(a.job_id.substr(0, us));
+    } else {
+      EXPECT_TRUE(all_digits(a.job_id)) << t.step << ": job id '" << a.job_id << "'";
+    }
   }
-  EXPECT_EQ(jobs.size(), 7u) << "one Slurm job per task";
+  EXPECT_EQ(jobs.size(), 7u) << "one Slurm job (or array element) per task";
+  EXPECT_EQ(arrays.size(), 1u) << "the foreach was submitted as one array";
+  // With arrays off, one sbatch per task.
+  const std::string config = dir_.file("config.json");
+  std::ofstream(config) << R"({"slurm": {"arrays": false}})";
+  auto single = run_command("TRELLIS_CONFIG=" + config + " " + cmd("foreach", "run --width 3 --executor slurm"));
+  ASSERT_EQ(single.exit_code, 0) << single.output;
+  auto run2 = c->latest_run("Foreach");
+  ASSERT_TRUE(run2.ok());
+  auto squares2 = c->tasks(*run2, "square");
+  ASSERT_TRUE(squares2.ok());
+  EXPECT_EQ(squares2->size(), 3u);
+  for (const TaskRecord& t : *squares2) {
+    auto a = c->attempts(t);
+    ASSERT_TRUE(a.ok() && !a->empty());
+    EXPECT_TRUE(all_digits(a->front().job_id)) << a->front().job_id;
+  }
   // `trellis show` names the job and the node.
   auto squares = c->tasks(*run, "square");
   ASSERT_TRUE(squares.ok() && !squares->empty());

@@ -34,7 +34,10 @@ constexpr size_t kMaxCapturedOutput = 64u << 20;
 
 struct SlurmJob {
   std::string id;              // the orchestrator's (a pathspec)
-  std::string slurm_id;
+  std::string slurm_id;        // "1807", or "1807_3": element 3 of array 1807
+  std::string base_id;         // "1807": what squeue is asked for
+  bool submitted = false;
+  JobSpec spec;                // until submitted
   std::string output_path;
   std::string script_path;
   off_t offset = 0;
@@ -63,7 +66,8 @@ bool terminal(const std::string& state) {
 
 // Pending reasons that only mean "the cluster is busy": not worth a line each.
 bool ordinary_wait(const std::string& reason) {
-  return reason == "None" || reason == "Priority" || reason == "Resources";
+  return reason == "None" || reason == "Priority" || reason == "Resources" ||
+         reason == "JobArrayTaskLimit";  // our own throttle (--array=...%K)
 }
 
 std::string trim(std::string s) {
@@ -109,34 +113,11 @@ class SlurmExecutor final : public Executor {
     for (const auto& j : jobs_) {
       if (j.id == spec.id) return invalid_argument("job " + spec.id + " is already running");
     }
-    TRELLIS_RETURN_IF_ERROR(make_dirs(o_.spool_dir).with_context("Slurm spool directory"));
     SlurmJob j;
     j.id = spec.id;
-    const std::string stem = o_.spool_dir + "/" + file_stem(spec.id, ++serial_);
-    j.script_path = stem + ".sh";
-    j.output_path = stem + ".out";
     j.timeout_ms = spec.timeout.count();
-    TRELLIS_RETURN_IF_ERROR(atomic_write_file(j.script_path, script(spec)));
-    std::vector<std::string> argv = {tool("sbatch"), "--parsable",
-                                     "--job-name=" + job_name(spec.id),
-                                     "--output=" + j.output_path, "--open-mode=append"};
-    append_request(argv, spec);
-    argv.push_back(j.script_path);
-    Result<CommandOutput> r = run_command(argv, kCommandLimit);
-    if (!r.ok()) return io_error("sbatch for job " + spec.id + ": " + r.status().message());
-    if (r->exit_code != 0) {
-      return io_error("sbatch refused job " + spec.id + " (" + describe(spec.resources) +
-                      "): " + slurm_message(r->err));
-    }
-    std::string out = trim(r->out);
-    j.slurm_id = out.substr(0, out.find(';'));  // "ID;cluster" on federated setups
-    if (j.slurm_id.empty() || !std::all_of(j.slurm_id.begin(), j.slurm_id.end(), ::isdigit)) {
-      return io_error("sbatch for job " + spec.id + " printed no job id ('" +
-                      escape_for_log(out) + "')");
-    }
-    placed(j, "queued");
+    j.spec = spec;
     jobs_.push_back(std::move(j));
-    last_squeue_ms_ = 0;  // learn the new job's state at the next poll
     return {};
   }
 
@@ -161,6 +142,7 @@ class SlurmExecutor final : public Executor {
   }
 
   Result<std::vector<JobEvent>> poll(std::chrono::milliseconds wait) override {
+    flush();
     std::vector<JobEvent> events = std::move(pending_);
     pending_.clear();
     const int64_t until = monotonic_ms() + wait.count();
@@ -188,6 +170,10 @@ class SlurmExecutor final : public Executor {
     for (auto& j : jobs_) {
       if (j.cancel_sent || j.done) continue;
       j.cancel_sent = true;
+      if (!j.submitted) {
+        never_submitted(j, "cancelled before it was submitted");
+        continue;
+      }
       argv.push_back(j.slurm_id);
     }
     if (argv.size() > 1) (void)run_command(argv, kCommandLimit);
@@ -197,6 +183,11 @@ class SlurmExecutor final : public Executor {
   bool cancel(const std::string& id) override {
     for (auto& j : jobs_) {
       if (j.id != id || j.done) continue;
+      if (!j.submitted) {
+        j.cancel_sent = true;
+        never_submitted(j, "cancelled before it was submitted");
+        return true;
+      }
       if (!j.cancel_sent) {
         j.cancel_sent = true;
         (void)run_command({tool("scancel"), j.slurm_id}, kCommandLimit);
@@ -241,14 +232,108 @@ class SlurmExecutor final : public Executor {
     argv.insert(argv.end(), o_.extra_args.begin(), o_.extra_args.end());
   }
 
-  // The batch script: the job's environment, then its command line. sbatch
-  // also exports the submitting environment (its default --export=ALL).
-  static std::string script(const JobSpec& spec) {
-    std::string s = "#!/bin/sh\n# written by trellis for " + escape_for_log(spec.id) + "\n";
-    for (const auto& [k, v] : spec.env) s += "export " + k + "=" + shell_quote(v) + "\n";
-    s += "exec";
+  // The environment, then the command line, of one job, as shell text.
+  static std::string command(const JobSpec& spec, const char* indent) {
+    std::string s;
+    for (const auto& [k, v] : spec.env) s += indent + ("export " + k + "=" + shell_quote(v)) + "\n";
+    s += indent + std::string("exec");
     for (const auto& a : spec.argv) s += " " + shell_quote(a);
     return s + "\n";
+  }
+
+  // The batch script. One job: its command. An array: each element picks its
+  // own by SLURM_ARRAY_TASK_ID. sbatch also exports the submitting environment
+  // (its default --export=ALL).
+  static std::string script(const std::vector<SlurmJob*>& group) {
+    std::string s = "#!/bin/sh\n# written by trellis for " + escape_for_log(group.front()->id) +
+                    (group.size() > 1 ? " and " + std::to_string(group.size() - 1) + " more" : "") +
+                    "\n";
+    if (group.size() == 1) return s + command(group.front()->spec, "");
+    s += "case \"$SLURM_ARRAY_TASK_ID\" in\n";
+    for (size_t i = 0; i < group.size(); ++i) {
+      s += std::to_string(i) + ")\n" + command(group[i]->spec, "  ") + "  ;;\n";
+    }
+    return s + "esac\necho \"trellis: no command for array index $SLURM_ARRAY_TASK_ID\" >&2\nexit 97\n";
+  }
+
+  // Every queued job to sbatch: those with the same request (resources,
+  // timeout, site options) as one array.
+  void flush() {
+    std::map<std::vector<std::string>, std::vector<SlurmJob*>> groups;
+    for (auto& j : jobs_) {
+      if (j.submitted || j.done) continue;
+      std::vector<std::string> request;
+      append_request(request, j.spec);
+      groups[o_.arrays ? request : std::vector<std::string>{j.id}].push_back(&j);
+    }
+    for (auto& [request, group] : groups) submit_group(group);
+  }
+
+  void submit_group(const std::vector<SlurmJob*>& group) {
+    SlurmJob& first = *group.front();
+    const bool array = group.size() > 1;
+    auto refuse = [&](const std::string& why) {
+      for (SlurmJob* j : group) never_submitted(*j, why);
+    };
+    if (Status st = make_dirs(o_.spool_dir); !st.ok()) return refuse("Slurm spool directory: " + st.message());
+    const std::string stem = o_.spool_dir + "/" + file_stem(first.id, ++serial_);
+    const std::string script_path = stem + ".sh";
+    if (Status st = atomic_write_file(script_path, script(group)); !st.ok()) return refuse(st.message());
+    std::vector<std::string> argv = {tool("sbatch"), "--parsable",
+                                     "--job-name=" + job_name(first.id) + (array ? "+" : ""),
+                                     "--output=" + stem + (array ? ".%a" : "") + ".out",
+                                     "--open-mode=append"};
+    if (array) {
+      argv.push_back("--array=0-" + std::to_string(group.size() - 1) +
+                     (o_.array_throttle > 0 ? "%" + std::to_string(o_.array_throttle) : ""));
+    }
+    append_request(argv, first.spec);
+    argv.push_back(script_path);
+    const std::string what = array ? "jobs " + first.id + " and " + std::to_string(group.size() - 1) +
+                                         " more (one array)"
+                                   : "job " + first.id;
+    Result<CommandOutput> r = run_command(argv, kCommandLimit);
+    std::string base;
+    if (!r.ok()) {
+      ::unlink(script_path.c_str());
+      return refuse("sbatch for " + what + ": " + r.status().message());
+    }
+    if (r->exit_code != 0) {
+      ::unlink(script_path.c_str());
+      return refuse("sbatch refused " + what + " (" + describe(first.spec.resources) + "): " +
+                    slurm_message(r->err));
+    }
+    base = trim(r->out);
+    base = base.substr(0, base.find(';'));  // "ID;cluster" on federated setups
+    if (!all_digits(base)) {
+      ::unlink(script_path.c_str());
+      return refuse("sbatch for " + what + " printed no job id ('" + escape_for_log(trim(r->out)) + "')");
+    }
+    for (size_t i = 0; i < group.size(); ++i) {
+      SlurmJob& j = *group[i];
+      j.submitted = true;
+      j.base_id = base;
+      j.slurm_id = array ? base + "_" + std::to_string(i) : base;
+      j.output_path = stem + (array ? "." + std::to_string(i) : "") + ".out";
+      // The script is shared by the array: removed with its last element.
+      j.script_path = script_path;
+      j.spec = {};
+      placed(j, "queued");
+    }
+    scripts_[script_path] += static_cast<int>(group.size());
+    last_squeue_ms_ = 0;  // learn the new jobs' state at the next poll
+  }
+
+  // A job that never reached Slurm ends here, with why.
+  void never_submitted(SlurmJob& j, const std::string& why) {
+    j.exit = {};
+    j.exit.reason = why;
+    j.done = true;
+    j.spec = {};
+  }
+
+  static bool all_digits(const std::string& s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
   }
 
   void placed(const SlurmJob& j, const std::string& state) {
@@ -290,14 +375,18 @@ class SlurmExecutor final : public Executor {
   // One squeue for all jobs in flight: state, node, pending reason, exit status.
   Status refresh(std::vector<JobEvent>& events) {
     last_squeue_ms_ = monotonic_ms();
-    std::string ids;
+    std::set<std::string> bases;
     for (const auto& j : jobs_) {
-      if (!j.done) ids += (ids.empty() ? "" : ",") + j.slurm_id;
+      if (!j.done && j.submitted) bases.insert(j.base_id);
     }
+    std::string ids;
+    for (const auto& b : bases) ids += (ids.empty() ? "" : ",") + b;
     if (ids.empty()) return {};
+    // --array: one row per array element, pending ones too; JobArrayID names
+    // an element "1807_3" (JobID would give the array's id for pending ones).
     Result<CommandOutput> r =
-        run_command({tool("squeue"), "--noheader", "--states=all", "--jobs=" + ids,
-                     "--Format=JobID:|,State:|,NodeList:|,Reason:|,exit_code:|"},
+        run_command({tool("squeue"), "--noheader", "--array", "--states=all", "--jobs=" + ids,
+                     "--Format=JobArrayID:|,State:|,NodeList:|,Reason:|,exit_code:|"},
                     kCommandLimit);
     const bool one_unknown_id = r.ok() && r->exit_code != 0 && ids.find(',') == std::string::npos &&
                                 r->err.find("Invalid job id") != std::string::npos;
@@ -320,7 +409,7 @@ class SlurmExecutor final : public Executor {
       if (f.size() >= 5) rows[f[0]] = f;
     }
     for (auto& j : jobs_) {
-      if (j.done) continue;
+      if (j.done || !j.submitted) continue;
       auto it = rows.find(j.slurm_id);
       if (it == rows.end()) {
         if (++j.misses >= kMissesBeforeLost) lost(j);
@@ -411,8 +500,11 @@ class SlurmExecutor final : public Executor {
       e.exit.output = std::move(it->output);
       if (it->truncated) e.exit.output += "\n[trellis: output truncated]\n";
       events.push_back(std::move(e));
-      ::unlink(it->script_path.c_str());
-      ::unlink(it->output_path.c_str());  // kept in the datastore as the attempt's log
+      if (!it->script_path.empty() && --scripts_[it->script_path] <= 0) {
+        ::unlink(it->script_path.c_str());
+        scripts_.erase(it->script_path);
+      }
+      if (!it->output_path.empty()) ::unlink(it->output_path.c_str());  // kept in the datastore as the attempt's log
       it = jobs_.erase(it);
     }
   }
@@ -420,6 +512,7 @@ class SlurmExecutor final : public Executor {
   SlurmExecutorOptions o_;
   std::vector<SlurmJob> jobs_;
   std::vector<JobEvent> pending_;
+  std::map<std::string, int> scripts_;  // batch script -> its elements not yet finished
   uint64_t serial_ = 0;
   int64_t last_squeue_ms_ = 0;
   int64_t squeue_failing_since_ = 0;

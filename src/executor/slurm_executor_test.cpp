@@ -2,6 +2,7 @@
 // Slurm (scripts/services/slurm-up.sh) and sets TRELLIS_TEST_SLURM=1.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -122,14 +123,54 @@ TEST_F(SlurmExecutorTest, CancelAndTimeoutEndJobsWithReasons) {
   EXPECT_FALSE(ex->cancel("F/1/stop/2"));
 }
 
-TEST_F(SlurmExecutorTest, SbatchErrorsNameTheJob) {
+TEST_F(SlurmExecutorTest, SbatchErrorsEndTheJobsNamingThem) {
   SlurmExecutorOptions bad = options_;
   bad.partition = "no-such-partition";
   auto ex = make_slurm_executor(bad);
-  Status s = ex->submit(sh("F/1/x/1", "true"));
-  EXPECT_EQ(s.code(), Code::kIoError);
-  EXPECT_NE(s.message().find("sbatch refused job F/1/x/1"), std::string::npos) << s.message();
+  ASSERT_TRUE(ex->submit(sh("F/1/x/1", "true")).ok());  // queued: sbatch runs at the next poll
+  Seen f = run_all(*ex);
+  ASSERT_EQ(f.exits.count("F/1/x/1"), 1u);
+  EXPECT_FALSE(f.exits["F/1/x/1"].ok);
+  EXPECT_NE(f.exits["F/1/x/1"].reason.find("sbatch refused job F/1/x/1"), std::string::npos)
+      << f.exits["F/1/x/1"].reason;
+  EXPECT_NE(f.exits["F/1/x/1"].reason.find("artition"), std::string::npos) << f.exits["F/1/x/1"].reason;
   EXPECT_EQ(ex->running(), 0);
+}
+
+TEST_F(SlurmExecutorTest, JobsWithOneRequestGoAsOneThrottledArray) {
+  options_.array_throttle = 1;
+  auto ex = make_slurm_executor(options_);
+  for (int i = 0; i < 3; ++i) {
+    JobSpec j = sh("F/1/w/" + std::to_string(i + 10),
+                   "echo item $ITEM; date +%s%N; sleep 0.3; date +%s%N");
+    j.env["ITEM"] = std::to_string(i);
+    ASSERT_TRUE(ex->submit(j).ok());
+  }
+  JobSpec big = sh("F/1/big/20", "echo big");
+  big.resources.cpus = 2;  // another request: a job of its own
+  ASSERT_TRUE(ex->submit(big).ok());
+  Seen f = run_all(*ex);
+  std::string array;
+  std::vector<std::pair<long long, long long>> spans;  // when each element ran (ns)
+  for (int i = 0; i < 3; ++i) {
+    const std::string id = "F/1/w/" + std::to_string(i + 10);
+    EXPECT_TRUE(f.exits[id].ok) << id << ": " << f.exits[id].reason;
+    const auto& lines = f.lines[id];
+    ASSERT_EQ(lines.size(), 3u) << id;
+    EXPECT_EQ(lines[0], "item " + std::to_string(i) + "\n") << id;
+    spans.emplace_back(std::stoll(lines[1]), std::stoll(lines[2]));
+    ASSERT_FALSE(f.placements[id].empty());
+    const std::string job = f.placements[id].front().job_id;
+    if (array.empty()) array = job.substr(0, job.find('_'));
+    EXPECT_EQ(job, array + "_" + std::to_string(i));
+  }
+  std::sort(spans.begin(), spans.end());
+  for (size_t i = 1; i < spans.size(); ++i) {
+    EXPECT_GE(spans[i].first, spans[i - 1].second) << "--array=0-2%1 runs one element at a time";
+  }
+  EXPECT_TRUE(f.exits["F/1/big/20"].ok) << f.exits["F/1/big/20"].reason;
+  ASSERT_FALSE(f.placements["F/1/big/20"].empty());
+  EXPECT_EQ(f.placements["F/1/big/20"].front().job_id.find('_'), std::string::npos);
 }
 
 }  // namespace

@@ -325,6 +325,16 @@ Result<SlurmExecutorOptions> slurm_options(const StoreSettings& settings) {
     if (field == 0) o.poll_interval = std::chrono::milliseconds(c[key].get<int64_t>());
     else o.max_jobs = static_cast<int>(c[key].get<int64_t>());
   }
+  if (c.contains("arrays")) {
+    if (!c["arrays"].is_boolean()) return invalid_argument(where + "arrays is not true or false");
+    o.arrays = c["arrays"].get<bool>();
+  }
+  if (c.contains("array_throttle")) {
+    if (!c["array_throttle"].is_number_integer() || c["array_throttle"].get<int64_t>() < 0) {
+      return invalid_argument(where + "array_throttle is not a non-negative integer");
+    }
+    o.array_throttle = static_cast<int>(c["array_throttle"].get<int64_t>());
+  }
   if (o.spool_dir.empty()) {
     // Job scripts and output must be where the nodes see them: beside a local
     // datastore (which the nodes must share anyway), else under $HOME.

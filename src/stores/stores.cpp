@@ -92,7 +92,8 @@ const std::vector<std::string>& config_keys() {
   static const std::vector<std::string> keys = {
       "datastore",       "metadata",       "s3.endpoint",     "s3.region",        "s3.addressing",
       "slurm.partition", "slurm.account",  "slurm.qos",       "slurm.constraint", "slurm.extra_args",
-      "slurm.spool_dir", "slurm.bin_dir",  "slurm.poll_ms",   "slurm.max_jobs"};
+      "slurm.spool_dir", "slurm.bin_dir",  "slurm.poll_ms",   "slurm.max_jobs", "slurm.arrays",
+      "slurm.array_throttle"};
   return keys;
 }
 
@@ -208,6 +209,16 @@ Status write_config_value(const std::string& path, const std::string& key, const
   const std::string section = dot == std::string::npos ? "" : key.substr(0, dot);
   const std::string name = key.substr(dot == std::string::npos ? 0 : dot + 1);
   Json stored = value;
+  if (!value.empty() && key == "slurm.arrays") {
+    if (value != "true" && value != "false") return invalid_argument(key + " '" + value + "' is not true or false");
+    stored = value == "true";
+  }
+  if (!value.empty() && key == "slurm.array_throttle") {
+    char* end = nullptr;
+    const long long n = std::strtoll(value.c_str(), &end, 10);
+    if (*end != '\0' || n < 0) return invalid_argument(key + " '" + value + "' is not a non-negative integer");
+    stored = n;
+  }
   if (!value.empty() && (key == "slurm.poll_ms" || key == "slurm.max_jobs")) {
     char* end = nullptr;
     const long long n = std::strtoll(value.c_str(), &end, 10);

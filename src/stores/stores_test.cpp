@@ -125,11 +125,18 @@ TEST_F(StoresTest, ConfigFileSlurmSectionKeepsIntegersAndArgumentLists) {
   EXPECT_EQ((*j)["slurm"]["partition"], "gpu");
   EXPECT_EQ((*j)["slurm"]["max_jobs"], 64);
   EXPECT_EQ((*j)["slurm"]["extra_args"], Json::array({"--exclusive", "--nice=10"}));
+  ASSERT_TRUE(write_config_value(path, "slurm.arrays", "false").ok());
+  ASSERT_TRUE(write_config_value(path, "slurm.array_throttle", "8").ok());
+  EXPECT_EQ((*read_config(path))["slurm"]["arrays"], false);
+  EXPECT_EQ((*read_config(path))["slurm"]["array_throttle"], 8);
+  EXPECT_EQ(write_config_value(path, "slurm.arrays", "no").code(), Code::kInvalidArgument);
+  EXPECT_EQ(write_config_value(path, "slurm.array_throttle", "-1").code(), Code::kInvalidArgument);
   EXPECT_EQ(write_config_value(path, "slurm.max_jobs", "0").code(), Code::kInvalidArgument);
   EXPECT_EQ(write_config_value(path, "slurm.poll_ms", "1s").code(), Code::kInvalidArgument);
   EXPECT_EQ(write_config_value(path, "slurm.extra_args", "--exclusive").code(), Code::kInvalidArgument);
   EXPECT_EQ(write_config_value(path, "slurm.nodes", "2").code(), Code::kInvalidArgument);
-  for (const char* key : {"slurm.partition", "slurm.max_jobs", "slurm.extra_args"}) {
+  for (const char* key : {"slurm.partition", "slurm.max_jobs", "slurm.extra_args", "slurm.arrays",
+                          "slurm.array_throttle"}) {
     ASSERT_TRUE(write_config_value(path, key, "").ok());
   }
   EXPECT_FALSE(read_config(path)->contains("slurm"));

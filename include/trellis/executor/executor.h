@@ -113,11 +113,18 @@ struct SlurmExecutorOptions {
   std::chrono::milliseconds poll_interval{500}; // squeue at most this often
   int max_jobs = 256;                           // submitted and not yet finished
   std::string bin_dir;             // where sbatch/squeue/scancel are; "" PATH
+  // Jobs submitted together with the same request go as one job array
+  // (--array=0-N%K): one sbatch, one scheduler entry. false: one sbatch each.
+  bool arrays = true;
+  int array_throttle = 0;          // K: elements of one array running at once; 0 no limit
 };
 
 // Runs each job with sbatch (resources as --cpus-per-task, --mem,
 // --gres=gpu[:type]:N, --time), follows it with squeue, streams its output
-// file and cancels with scancel. docs/user-guide.md, "Slurm".
+// file and cancels with scancel. docs/user-guide.md, "Slurm". submit() only
+// queues: the next poll() hands every queued job to sbatch, those with the
+// same request as one array (job ids "ARRAY_INDEX"); a job sbatch refuses ends
+// with a kExit naming it and Slurm's reason.
 std::unique_ptr<Executor> make_slurm_executor(const SlurmExecutorOptions& options);
 
 // One executor over several: a job goes to the one its JobSpec names
