@@ -325,6 +325,50 @@ TEST_F(SlurmE2E, RunOnClusterReturnsTheRunIdAndTheRunFinishesWithoutIt) {
   }
 }
 
+// Nodes without the submit host's filesystem: the flow binary is staged into
+// the datastore by its SHA-256 and each job runs the copy fetched into its
+// node's cache. Here the "node" is this machine, so the proof is which binary
+// the step ran (its /proc/self/exe) and that it matches the run's code identity.
+TEST_F(SlurmE2E, StagedCodeRunsTheBinaryFetchedByItsHash) {
+  const std::string cache = dir_.file("node-cache");
+  const std::string config = dir_.file("config.json");
+  std::ofstream(config) << Json{{"slurm", {{"code", "staged"}, {"node_cache", cache},
+                                           {"trellis_bin", test::build_path("bin/trellis")}}}}.dump();
+  const std::string env = "TRELLIS_CONFIG=" + config + " ";
+  auto r = run_command(env + cmd("cluster", "run"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("staged the flow binary ("), std::string::npos) << r.output;
+  auto c = client();
+  auto run = c->latest_run("Cluster");
+  ASSERT_TRUE(run.ok());
+  const std::string sha = run->code.value("binary_sha256", "");
+  ASSERT_EQ(sha.size(), 64u);
+  auto train = c->task(*run, "train");
+  ASSERT_TRUE(train.ok());
+  EXPECT_EQ(*c->get(*train, Key<std::string>{"train_executable"}), cache + "/bin/" + sha);
+  EXPECT_EQ(c->attempts(*train)->front().executor, "slurm");
+  // The cached copy is the staged blob, byte for byte, and executable.
+  auto sum = run_command("sha256sum " + cache + "/bin/" + sha);
+  EXPECT_EQ(sum.output.substr(0, 64), sha) << sum.output;
+  EXPECT_EQ(::access((cache + "/bin/" + sha).c_str(), X_OK), 0);
+  EXPECT_TRUE(*c->content().contains(sha));
+  // Local steps ran the build as usual.
+  EXPECT_NE(*c->get(*c->task(*run, "end"), Key<std::string>{"train_host"}), "");
+  // A second run neither stages nor fetches again.
+  auto again = run_command(env + cmd("cluster", "run"));
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_EQ(again.output.find("staged the flow binary"), std::string::npos) << again.output;
+  EXPECT_EQ(again.output.find("wrote "), std::string::npos) << again.output;
+  // A node that cannot fetch it says so, naming the digest and the node.
+  ::unlink((cache + "/bin/" + sha).c_str());
+  std::ofstream(config) << Json{{"slurm", {{"code", "staged"}, {"node_cache", cache},
+                                           {"trellis_bin", "/nonexistent/trellis"}}}}.dump();
+  auto broken = run_command(env + cmd("cluster", "run"));
+  EXPECT_EQ(broken.exit_code, 1) << broken.output;
+  EXPECT_NE(broken.output.find("cannot fetch the flow binary (sha256 " + sha + ")"), std::string::npos)
+      << broken.output;
+}
+
 TEST_F(SlurmE2E, RunOnClusterWithABadParameterFailsHereNotInTheQueue) {
   auto r = flow("foreach_work", "run --widht 2 --on-cluster");
   EXPECT_EQ(r.exit_code, 2) << r.output;

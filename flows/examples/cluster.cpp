@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <trellis/trellis.hpp>
 
 using namespace trellis;
@@ -16,6 +17,7 @@ const Key<std::string> kSlurmJob{"slurm_job_id"};
 const Key<std::string> kSlurmCpus{"slurm_cpus_per_task"};
 const Key<std::string> kGpus{"cuda_visible_devices"};
 const Key<int64_t> kAttempt{"train_attempt"};
+const Key<std::string> kExe{"train_executable"};  // the binary that ran: a node's cache with staged code
 
 namespace {
 std::string env_or_empty(const char* name) {
@@ -41,6 +43,8 @@ int main(int argc, char** argv) {
     t.put(kSlurmCpus, env_or_empty("SLURM_CPUS_PER_TASK"));
     t.put(kGpus, env_or_empty("CUDA_VISIBLE_DEVICES"));
     t.put(kAttempt, static_cast<int64_t>(t.attempt()));
+    std::error_code ec;
+    t.put(kExe, std::filesystem::read_symlink("/proc/self/exe", ec).string());
     std::printf("train ran on %s as Slurm job '%s'\n", host, env_or_empty("SLURM_JOB_ID").c_str());
   }, "the expensive step: on the cluster")
       .executor("slurm")

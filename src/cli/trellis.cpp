@@ -1,6 +1,7 @@
 // `trellis`: the one command users type. Engine subcommands are built in and
 // start in milliseconds (no LibTorch, no OpenCV); any other `trellis NAME`
 // runs the executable `trellis-NAME` found next to this one or on PATH.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,6 +22,7 @@
 #include "trellis/core/clock.h"
 #include "trellis/core/format.h"
 #include "trellis/core/fs.h"
+#include "trellis/core/hash.h"
 #include "trellis/tracking/report.h"
 #include "trellis/tracking/tensorboard.h"
 
@@ -50,7 +52,8 @@ int usage(std::FILE* out) {
       "  config [set KEY VALUE | unset KEY]  the stores in force and where each came from\n"
       "  gc [--keep-runs N] [--keep-days D] [--grace-hours H] [--delete]\n"
       "                                runs past retention and blobs nothing refers to (dry run\n"
-      "                                unless --delete)\n\n"
+      "                                unless --delete)\n"
+      "  blob get SHA256 --out FILE [--mode 0755]   one blob by its digest, hash-checked\n\n"
       "PATHSPEC is Flow[/run[/step[/task]]]; run may be 'latest'.\n"
       "Other commands run trellis-<command> (trellis data, trellis train, trellis serve).\n"
       "The stores: --root DIR (a local folder), or --datastore URL (a path, file:///path,\n"
@@ -454,6 +457,47 @@ int cmd_gc(Client& c, const Cli& cli) {
   return 0;
 }
 
+// `trellis blob get SHA256 --out FILE [--mode 0755]`: one blob of the datastore
+// by its digest, checked against it (how a Slurm job fetches a staged flow
+// binary into its node's cache). The file appears whole, with its mode, or not
+// at all: concurrent fetches on one node each rename a complete copy.
+int cmd_blob(Client& c, const Cli& cli) {
+  if (cli.args.size() != 2 || cli.args[0] != "get" || !cli.options.count("out")) {
+    return fail(invalid_argument("usage: trellis blob get SHA256 --out FILE [--mode 0755]"));
+  }
+  const std::string& digest = cli.args[1];
+  if (!is_sha256_hex(digest)) {
+    return fail(invalid_argument("blob get: '" + digest + "' is not a SHA-256 (64 lower-case hex digits)"));
+  }
+  long mode = 0644;
+  if (cli.options.count("mode")) {
+    const std::string& m = cli.options.at("mode");
+    char* end = nullptr;
+    mode = std::strtol(m.c_str(), &end, 8);
+    if (m.empty() || *end != '\0' || mode < 0 || mode > 07777) {
+      return fail(invalid_argument("blob get: --mode '" + m + "' is not an octal file mode"));
+    }
+  }
+  Result<std::string> bytes = c.content().get(digest);  // hash-checked
+  if (!bytes.ok()) return fail(bytes.status());
+  const std::string out = cli.options.at("out");
+  const std::string tmp = out + ".part." + std::to_string(::getpid());
+  Status st = atomic_write_file(tmp, *bytes);
+  if (st.ok() && ::chmod(tmp.c_str(), static_cast<mode_t>(mode)) != 0) {
+    st = io_error("chmod " + tmp + ": " + std::strerror(errno));
+  }
+  if (st.ok() && ::rename(tmp.c_str(), out.c_str()) != 0) {
+    st = io_error("rename " + tmp + " to " + out + ": " + std::strerror(errno));
+  }
+  if (!st.ok()) {
+    ::unlink(tmp.c_str());
+    return fail(st);
+  }
+  std::fprintf(stderr, "wrote %s (%s, sha256 %s)\n", escape_for_log(out).c_str(),
+               human_size(bytes->size()).c_str(), digest.c_str());
+  return 0;
+}
+
 // git-style: `trellis NAME args` runs trellis-NAME from this folder or PATH.
 int run_external(const std::string& name, int argc, char** argv, int first) {
   const std::string exe = "trellis-" + name;
@@ -510,7 +554,8 @@ int main(int argc, char** argv) {
   const std::string command = argv[i++];
   if (command == "help" || command == "--help" || command == "-h") return usage(stdout);
   static const std::set<std::string> kBuiltIn = {"flows", "runs", "show", "get", "logs", "metrics",
-                                                 "tag", "report", "export-tensorboard", "config", "gc"};
+                                                 "tag", "report", "export-tensorboard", "config", "gc",
+                                                 "blob"};
   if (!kBuiltIn.count(command)) return run_external(command, argc, argv, i);
 
   Cli cli;
@@ -550,5 +595,6 @@ int main(int argc, char** argv) {
   if (command == "report") return cmd_report(c, cli);
   if (command == "export-tensorboard") return cmd_export_tensorboard(c, cli);
   if (command == "gc") return cmd_gc(c, cli);
+  if (command == "blob") return cmd_blob(c, cli);
   return cmd_tag(c, cli);
 }

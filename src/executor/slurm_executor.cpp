@@ -232,19 +232,35 @@ class SlurmExecutor final : public Executor {
     argv.insert(argv.end(), o_.extra_args.begin(), o_.extra_args.end());
   }
 
-  // The environment, then the command line, of one job, as shell text.
-  static std::string command(const JobSpec& spec, const char* indent) {
+  // The environment, then the command line, of one job, as shell text. With
+  // staged code the flow binary is the node's cached copy, fetched if missing
+  // (written under a temporary name and renamed, so concurrent jobs on one
+  // node never run a half-written file).
+  std::string command(const JobSpec& spec, const std::string& indent) const {
     std::string s;
-    for (const auto& [k, v] : spec.env) s += indent + ("export " + k + "=" + shell_quote(v)) + "\n";
-    s += indent + std::string("exec");
-    for (const auto& a : spec.argv) s += " " + shell_quote(a);
+    for (const auto& [k, v] : spec.env) s += indent + "export " + k + "=" + shell_quote(v) + "\n";
+    const auto& st = o_.staged;
+    const bool staged = !st.path.empty() && spec.argv.front() == st.path;
+    if (staged) {
+      const std::string cache = st.node_cache.empty() ? "\"${TMPDIR:-/tmp}/trellis-cache-$(id -u)\""
+                                                      : shell_quote(st.node_cache);
+      s += indent + "trellis_bin=" + cache + "/bin/" + st.sha256 + "\n";
+      s += indent + "if [ ! -x \"$trellis_bin\" ]; then\n" + indent + " ";
+      for (const auto& a : st.fetch) s += " " + shell_quote(a);
+      s += " \"$trellis_bin\" >&2 || { echo \"trellis: cannot fetch the flow binary (sha256 " +
+           st.sha256 + ") into $trellis_bin on $(hostname)\" >&2; exit 96; }\n" + indent + "fi\n";
+    }
+    s += indent + "exec";
+    for (size_t i = 0; i < spec.argv.size(); ++i) {
+      s += " " + (i == 0 && staged ? std::string("\"$trellis_bin\"") : shell_quote(spec.argv[i]));
+    }
     return s + "\n";
   }
 
   // The batch script. One job: its command. An array: each element picks its
   // own by SLURM_ARRAY_TASK_ID. sbatch also exports the submitting environment
   // (its default --export=ALL).
-  static std::string script(const std::vector<SlurmJob*>& group) {
+  std::string script(const std::vector<SlurmJob*>& group) const {
     std::string s = "#!/bin/sh\n# written by trellis for " + escape_for_log(group.front()->id) +
                     (group.size() > 1 ? " and " + std::to_string(group.size() - 1) + " more" : "") +
                     "\n";

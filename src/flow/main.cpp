@@ -13,6 +13,7 @@
 
 #include "flow/runner.h"
 #include "trellis/core/format.h"
+#include "trellis/core/hash.h"
 #include "trellis/core/fs.h"
 #include "trellis/stores/stores.h"
 #include "trellis/trellis.hpp"
@@ -335,6 +336,16 @@ Result<SlurmExecutorOptions> slurm_options(const StoreSettings& settings) {
     }
     o.array_throttle = static_cast<int>(c["array_throttle"].get<int64_t>());
   }
+  if (c.contains("code")) {
+    if (c["code"] != "shared" && c["code"] != "staged") {
+      return invalid_argument(where + "code is not \"shared\" or \"staged\"");
+    }
+    if (c["code"] == "staged") o.staged.path = self_exe_path();  // completed by stage_binary
+  }
+  TRELLIS_RETURN_IF_ERROR(text("node_cache", o.staged.node_cache));
+  std::string trellis_bin = "trellis";  // on the nodes' PATH
+  TRELLIS_RETURN_IF_ERROR(text("trellis_bin", trellis_bin));
+  o.staged.fetch = {trellis_bin};
   if (o.spool_dir.empty()) {
     // Job scripts and output must be where the nodes see them: beside a local
     // datastore (which the nodes must share anyway), else under $HOME.
@@ -346,13 +357,37 @@ Result<SlurmExecutorOptions> slurm_options(const StoreSettings& settings) {
   return o;
 }
 
-Result<std::unique_ptr<Executor>> make_executor(const StoreSettings& settings, int max_workers,
+// Staged code (slurm.code = "staged"): the flow binary goes into the datastore
+// once, named by its SHA-256, and each job fetches it into its node's cache
+// with `trellis blob get`, which checks the hash.
+Status stage_binary(SlurmExecutorOptions& o, const Stores& stores) {
+  if (o.staged.path.empty()) return {};
+  Result<std::string> bytes = read_file(o.staged.path);
+  if (!bytes.ok()) return bytes.status().with_context("staging the flow binary");
+  const std::string sha = sha256_hex(*bytes);
+  Result<bool> there = stores.cas->contains(sha);
+  if (!there.ok()) return there.status().with_context("staging the flow binary");
+  if (!*there) {
+    Result<BlobInfo> put = stores.cas->put(*bytes);
+    if (!put.ok()) return put.status().with_context("staging the flow binary");
+    std::printf("staged the flow binary (%s, sha256 %s) in %s\n", human_size(bytes->size()).c_str(),
+                sha.c_str(), redact_url(stores.settings.datastore.value).c_str());
+  }
+  o.staged.sha256 = sha;
+  for (const auto& a : stores.settings.args()) o.staged.fetch.push_back(a);
+  for (const char* a : {"blob", "get"}) o.staged.fetch.emplace_back(a);
+  o.staged.fetch.insert(o.staged.fetch.end(), {sha, "--mode", "0755", "--out"});
+  return {};
+}
+
+Result<std::unique_ptr<Executor>> make_executor(const Stores& stores, int max_workers,
                                                 const std::map<std::string, std::string>& steps) {
   std::vector<std::pair<std::string, std::unique_ptr<Executor>>> list;
   list.emplace_back("local", make_local_executor({.max_workers = max_workers}));
   if (std::any_of(steps.begin(), steps.end(), [](const auto& kv) { return kv.second == "slurm"; })) {
-    Result<SlurmExecutorOptions> o = slurm_options(settings);
+    Result<SlurmExecutorOptions> o = slurm_options(stores.settings);
     if (!o.ok()) return o.status();
+    TRELLIS_RETURN_IF_ERROR(stage_binary(*o, stores));
     list.emplace_back("slurm", make_slurm_executor(*o));
   }
   return make_routing_executor(std::move(list));
@@ -364,6 +399,10 @@ Result<std::unique_ptr<Executor>> make_executor(const StoreSettings& settings, i
 int submit_orchestrator(const Flow& flow, const Stores& stores, const std::vector<std::string>& argv) {
   Result<SlurmExecutorOptions> so = slurm_options(stores.settings);
   if (!so.ok()) return usage_error(so.status().message());
+  if (Status st = stage_binary(*so, stores); !st.ok()) {
+    std::fprintf(stderr, "error: %s\n", st.to_string().c_str());
+    return 1;
+  }
   std::unique_ptr<Executor> slurm = make_slurm_executor(*so);
   JobSpec spec;
   spec.id = flow.name() + "/orchestrator";
@@ -499,7 +538,7 @@ int run_or_resume(Flow& flow, const GraphInfo& g, const Args& args, bool resume,
   o.step_executors = *placement;
   if (a.options.count("executor")) o.resume_hint_args += " --executor " + shell_quote(a.options.at("executor"));
   Result<std::unique_ptr<Executor>> executor =
-      make_executor(stores->settings, static_cast<int>(*workers), o.step_executors);
+      make_executor(*stores, static_cast<int>(*workers), o.step_executors);
   if (!executor.ok()) return usage_error(executor.status().message());
   return orchestrate(flow, g, *stores->md, *stores->cas, **executor, o);
 }

@@ -93,7 +93,7 @@ const std::vector<std::string>& config_keys() {
       "datastore",       "metadata",       "s3.endpoint",     "s3.region",        "s3.addressing",
       "slurm.partition", "slurm.account",  "slurm.qos",       "slurm.constraint", "slurm.extra_args",
       "slurm.spool_dir", "slurm.bin_dir",  "slurm.poll_ms",   "slurm.max_jobs", "slurm.arrays",
-      "slurm.array_throttle"};
+      "slurm.array_throttle", "slurm.code", "slurm.trellis_bin", "slurm.node_cache"};
   return keys;
 }
 
@@ -209,6 +209,9 @@ Status write_config_value(const std::string& path, const std::string& key, const
   const std::string section = dot == std::string::npos ? "" : key.substr(0, dot);
   const std::string name = key.substr(dot == std::string::npos ? 0 : dot + 1);
   Json stored = value;
+  if (!value.empty() && key == "slurm.code" && value != "shared" && value != "staged") {
+    return invalid_argument(key + " '" + value + "' is not shared or staged");
+  }
   if (!value.empty() && key == "slurm.arrays") {
     if (value != "true" && value != "false") return invalid_argument(key + " '" + value + "' is not true or false");
     stored = value == "true";

@@ -117,6 +117,16 @@ struct SlurmExecutorOptions {
   // (--array=0-N%K): one sbatch, one scheduler entry. false: one sbatch each.
   bool arrays = true;
   int array_throttle = 0;          // K: elements of one array running at once; 0 no limit
+  // Staged code, for nodes that do not share the submit host's filesystem: a
+  // job whose argv[0] is `path` runs the copy in the node's cache instead,
+  // named by its SHA-256; a missing copy is fetched first by `fetch` + the
+  // destination (`trellis blob get SHA --mode 0755 --out`, which checks the hash).
+  struct Staged {
+    std::string path;                 // "" off: the nodes see argv[0] themselves
+    std::string sha256;
+    std::vector<std::string> fetch;
+    std::string node_cache;           // "" ${TMPDIR:-/tmp}/trellis-cache-$(id -u)
+  } staged;
 };
 
 // Runs each job with sbatch (resources as --cpus-per-task, --mem,
