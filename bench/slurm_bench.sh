@@ -3,7 +3,9 @@
 # scripts/services/slurm-up.sh (or any cluster whose nodes share this folder).
 #   bash bench/slurm_bench.sh [BUILD_DIR] [--width 100] [--reps 3]
 # Prints, medians of --reps runs, alternating the executors in each round:
-#  - Slurm itself: sbatch submit -> the job's script runs (slurm-bench.sh's probe);
+#  - Slurm itself: sbatch submit -> the job's script runs (slurm-bench.sh's probe),
+#    and --width trivial jobs (`true`) to completion, one sbatch each and as one
+#    array: the cluster's own turnover, which bounds any executor's;
 #  - one step on Slurm: `cluster run` (train as a Slurm job) minus `--executor local`;
 #  - a foreach of --width trivial tasks: `foreach run --executor slurm` (the
 #    tasks as one job array), the same with `slurm.arrays: false` (one sbatch
@@ -33,7 +35,7 @@ wall() {  # wall seconds of a command, which must succeed
   sub "$t0" "$t1"
 }
 
-for f in slurm_start cluster_slurm cluster_local fe_slurm fe_single fe_local; do : >"$W/$f"; done
+for f in slurm_jobs slurm_array slurm_start cluster_slurm cluster_local fe_slurm fe_single fe_local; do : >"$W/$f"; done
 echo '{"slurm": {"arrays": false}}' >"$W/single.json"
 for r in $(seq 1 "$REPS"); do
   for i in 1 2 3; do  # Slurm alone: submit -> script starts
@@ -43,6 +45,18 @@ for r in $(seq 1 "$REPS"); do
     for _ in $(seq 1 1000); do [ -s "$W/start.$r.$i" ] && break; sleep 0.01; done
     sub "$t0" "$(cat "$W/start.$r.$i")" >>"$W/slurm_start"
   done
+  # Slurm alone: --width trivial jobs submitted at once, until the last has ended.
+  t0=$(now)
+  last=""
+  for i in $(seq 1 "$WIDTH"); do last=$(sbatch --parsable -o /dev/null --wrap true); done
+  until squeue -h -j "$last" -t all -o %T 2>/dev/null | grep -qE 'COMPLETED|FAILED'; do sleep 0.05; done
+  until [ -z "$(squeue -h -t PD,R,CG -o %i)" ]; do sleep 0.05; done
+  sub "$t0" "$(now)" >>"$W/slurm_jobs"
+  t0=$(now)
+  sbatch --parsable -o /dev/null --array=0-$((WIDTH - 1)) --wrap true >/dev/null
+  sleep 0.2
+  until [ -z "$(squeue -h -t PD,R,CG -o %i)" ]; do sleep 0.05; done
+  sub "$t0" "$(now)" >>"$W/slurm_array"
   wall "$BUILD/flows/cluster" run --root "$W/store" >>"$W/cluster_slurm"
   wall "$BUILD/flows/cluster" run --root "$W/store" --executor local >>"$W/cluster_local"
   wall "$BUILD/flows/foreach" run --root "$W/store" --width "$WIDTH" --executor slurm >>"$W/fe_slurm"
@@ -56,7 +70,10 @@ CPUS=$(sinfo -h -o '%c' | head -n1)
 s=$(median <"$W/slurm_start"); cs=$(median <"$W/cluster_slurm"); cl=$(median <"$W/cluster_local")
 fs=$(median <"$W/fe_slurm"); f1=$(median <"$W/fe_single"); fl=$(median <"$W/fe_local")
 echo "medians of $REPS rounds (seconds), cluster of $CPUS cpus:"
+sj=$(median <"$W/slurm_jobs"); sa=$(median <"$W/slurm_array")
 echo "  Slurm: sbatch submit -> job script runs:      $s"
+echo "  Slurm: $WIDTH x 'true', one sbatch each:          $sj"
+echo "  Slurm: $WIDTH x 'true', one array:                $sa"
 echo "  cluster run, train on Slurm:                  $cs"
 echo "  cluster run --executor local:                 $cl"
 echo "  one step on Slurm costs (difference):         $(sub "$cl" "$cs")"
