@@ -412,15 +412,28 @@ TEST_F(FlowE2E, GcDuringARunKeepsEverythingTheRunNeeds) {
   const pid_t pid = std::stoi(started.output);
   const std::string gc = test::build_path("bin/trellis") + stores_.args() +
                          " gc --keep-runs 1 --grace-hours 0 --delete";
+  // Bounded by time, not by a count of rounds: a fast gc ran out of rounds
+  // before the run ended (CI, 2026-12-04), and the run was then read unfinished.
   int rounds = 0;
   std::string last;
-  while (::kill(pid, 0) == 0 && rounds < 200) {
+  // The run is the shell's child, not ours: it is gone when kill(pid, 0) fails,
+  // or it has said how it ended (where nothing reaps orphans, a zombie stays).
+  auto alive = [&] {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid || ::kill(pid, 0) != 0) return false;
+    const std::string said = run_command("cat " + out).output;
+    return said.find("run succeeded") == std::string::npos && said.find("run failed") == std::string::npos;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (alive() && std::chrono::steady_clock::now() < deadline) {
     auto r = run_command(gc);
     ASSERT_EQ(r.exit_code, 0) << r.output;
     last = r.output;
     ++rounds;
-    int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid) break;
+  }
+  if (alive()) {
+    ::kill(pid, SIGKILL);
+    FAIL() << "the run did not end within 120 s of gc rounds: " << run_command("cat " + out).output;
   }
   EXPECT_GE(rounds, 2) << "gc ran while the run was in progress";
   EXPECT_NE(run_command("cat " + out).output.find("run succeeded"), std::string::npos)

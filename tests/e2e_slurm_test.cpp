@@ -266,7 +266,7 @@ TEST_F(SlurmE2E, CtrlCCancelsTheRunsJobs) {
 TEST_F(SlurmE2E, AKilledOrchestratorLeavesJobsAndResumeFinishesTheRun) {
   const std::string out = dir_.file("run.txt");
   const pid_t pid =
-      start("foreach_work", "run --width 4 --work-ms 1500 --data-kb 16 --executor slurm", out);
+      start("foreach_work", "run --width 4 --work-ms 2500 --data-kb 16 --executor slurm", out);
   auto a_work_task_done = [&] {
     std::istringstream lines(slurp(out));
     for (std::string line; std::getline(lines, line);) {
@@ -274,11 +274,26 @@ TEST_F(SlurmE2E, AKilledOrchestratorLeavesJobsAndResumeFinishesTheRun) {
     }
     return false;
   };
-  for (int i = 0; i < 1200 && !a_work_task_done(); ++i) std::this_thread::sleep_for(50ms);
-  ASSERT_TRUE(a_work_task_done()) << slurp(out);
+  // Kill once one work task is done and another is recorded as running: the
+  // first is cloned by resume, the second must be waited for, not redone.
+  auto another_running = [&] {
+    auto c = Client::open(stores_.options());
+    if (!c.ok()) return false;
+    auto run = (*c)->run("ForeachWork", 1);
+    auto work = run.ok() ? (*c)->tasks(*run, "work") : Result<std::vector<TaskRecord>>(run.status());
+    if (!work.ok()) return false;
+    for (const auto& t : *work) {
+      auto a = (*c)->attempts(t);
+      if (t.status != TaskStatus::kDone && a.ok() && !a->empty() && a->back().reason == "running") return true;
+    }
+    return false;
+  };
+  for (int i = 0; i < 1200 && !(a_work_task_done() && another_running()); ++i) std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(a_work_task_done() && another_running()) << slurp(out);
   ::kill(pid, SIGKILL);
   wait_gone(pid, 10s);
-  auto r = flow("foreach_work", "resume --executor slurm");
+  // Resume without naming the executor: the left jobs are followed all the same.
+  auto r = flow("foreach_work", "resume");
   ASSERT_EQ(r.exit_code, 0) << slurp(out) << "\n---- resume\n" << r.output;
   auto c = client();
   auto run = c->latest_run("ForeachWork");
@@ -287,6 +302,29 @@ TEST_F(SlurmE2E, AKilledOrchestratorLeavesJobsAndResumeFinishesTheRun) {
   EXPECT_EQ(*c->get(*c->task(*run, "join"), Key<int64_t>{"total"}), 7 * (0 + 1 + 2 + 3));
   // The start step finished before the kill: cloned, not rerun.
   EXPECT_FALSE(c->task(*run, "start")->cloned_from.empty());
+  // The jobs the kill left were waited for (running) or cancelled (queued), not
+  // duplicated: what they finished is cloned. One task was done at the kill and
+  // at least one other was running beside it on the two cpus.
+  EXPECT_NE(r.output.find("left running by the killed orchestrator"), std::string::npos) << r.output;
+  auto work = c->tasks(*run, "work");
+  ASSERT_TRUE(work.ok());
+  ASSERT_EQ(work->size(), 4u);
+  int cloned = 0;
+  for (const auto& t : *work) cloned += t.cloned_from.empty() ? 0 : 1;
+  EXPECT_GE(cloned, 2) << r.output;
+  // In the killed run, no attempt is left looking in flight.
+  auto origin = c->run("ForeachWork", 1);
+  ASSERT_TRUE(origin.ok());
+  auto origin_tasks = c->tasks(*origin);
+  ASSERT_TRUE(origin_tasks.ok()) << origin_tasks.status().to_string();
+  for (const auto& t : *origin_tasks) {
+    auto attempts = c->attempts(t);
+    ASSERT_TRUE(attempts.ok());
+    for (const auto& a : *attempts) {
+      if (a.executor != "slurm") continue;
+      EXPECT_NE(a.finished_ms, 0) << t.step << "/" << t.task_id << ": " << a.reason;
+    }
+  }
 }
 
 TEST_F(SlurmE2E, RunOnClusterReturnsTheRunIdAndTheRunFinishesWithoutIt) {

@@ -85,6 +85,17 @@ class RoutingExecutor final : public Executor {
     return it != owner_.end() && it->second->cancel(id);
   }
 
+  Status adopt(const std::string& id, const Placement& where) override {
+    JobSpec by_name;
+    by_name.id = id;
+    by_name.executor = where.executor;
+    Result<Executor*> ex = route(by_name);
+    if (!ex.ok()) return ex.status();
+    TRELLIS_RETURN_IF_ERROR((*ex)->adopt(id, where));
+    owner_[id] = *ex;
+    return {};
+  }
+
  private:
   Result<Executor*> route(const JobSpec& job) const {
     if (executors_.empty()) return invalid_argument("no executor configured");

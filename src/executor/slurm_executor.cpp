@@ -121,6 +121,50 @@ class SlurmExecutor final : public Executor {
     return {};
   }
 
+  Status adopt(const std::string& id, const Placement& where) override {
+    const std::string base = where.job_id.substr(0, where.job_id.find('_'));
+    const std::string index = where.job_id.find('_') == std::string::npos
+                                  ? "0" : where.job_id.substr(where.job_id.find('_') + 1);
+    if (!all_digits(base) || !all_digits(index)) {
+      return invalid_argument("'" + where.job_id + "' is not a Slurm job id (for " + id + ")");
+    }
+    for (const auto& j : jobs_) {
+      if (j.id == id) return invalid_argument("job " + id + " is already followed");
+    }
+    SlurmJob j;
+    j.id = id;
+    j.slurm_id = where.job_id;
+    j.base_id = base;
+    j.submitted = true;
+    j.node = where.host;
+    j.reported_running = true;  // its placement is on record already
+    j.output_path = output_file_of(j.slurm_id, base, index);
+    jobs_.push_back(std::move(j));
+    last_squeue_ms_ = 0;
+    return {};
+  }
+
+  // Where a job Slurm still knows writes its output (scontrol's StdOut=, with
+  // the array patterns filled in): the adopted job's log is read from there.
+  // Empty when Slurm no longer knows it; squeue then reports it lost.
+  std::string output_file_of(const std::string& slurm_id, const std::string& base,
+                             const std::string& index) {
+    Result<CommandOutput> r = run_command({tool("scontrol"), "show", "job", "-o", slurm_id}, kCommandLimit);
+    if (!r.ok() || r->exit_code != 0) return "";
+    std::map<std::string, std::string> field;
+    std::istringstream words(r->out);
+    for (std::string w; words >> w;) {
+      const size_t eq = w.find('=');
+      if (eq != std::string::npos) field.emplace(w.substr(0, eq), w.substr(eq + 1));
+    }
+    std::string path = field["StdOut"];
+    const std::pair<const char*, std::string> patterns[] = {{"%a", index}, {"%A", base}, {"%j", field["JobId"]}};
+    for (const auto& [pattern, value] : patterns) {
+      for (size_t at; (at = path.find(pattern)) != std::string::npos;) path.replace(at, 2, value);
+    }
+    return path;
+  }
+
   bool can_accept(const JobSpec& job) const override {
     return !job.argv.empty() && static_cast<int>(jobs_.size()) < o_.max_jobs;
   }

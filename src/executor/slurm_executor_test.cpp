@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -171,6 +172,29 @@ TEST_F(SlurmExecutorTest, JobsWithOneRequestGoAsOneThrottledArray) {
   EXPECT_TRUE(f.exits["F/1/big/20"].ok) << f.exits["F/1/big/20"].reason;
   ASSERT_FALSE(f.placements["F/1/big/20"].empty());
   EXPECT_EQ(f.placements["F/1/big/20"].front().job_id.find('_'), std::string::npos);
+}
+
+// A resumed orchestrator follows the jobs its killed predecessor left.
+TEST_F(SlurmExecutorTest, AdoptedJobsReportTheirExitAndUnknownOnesAreLost) {
+  auto ex = make_slurm_executor(options_);
+  // Its output, written before and after the adoption, becomes the exit's.
+  const std::string out = dir_.path() + "/left.out";
+  FILE* p = ::popen(("sbatch --parsable -o " + out + " --wrap 'echo before; sleep 1; echo after; exit 3'").c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[64] = {};
+  ASSERT_NE(std::fgets(buf, sizeof buf, p), nullptr);
+  ::pclose(p);
+  std::string job(buf);
+  while (!job.empty() && (job.back() == '\n' || job.back() == ' ')) job.pop_back();
+  ASSERT_TRUE(ex->adopt("F/1/left/1", {"slurm", job, "", "running", ""}).ok());
+  ASSERT_TRUE(ex->adopt("F/1/gone/2", {"slurm", "987654321", "", "running", ""}).ok());
+  EXPECT_EQ(ex->adopt("F/1/bad/3", {"slurm", "pid 42", "", "running", ""}).code(), Code::kInvalidArgument);
+  EXPECT_EQ(ex->running(), 2);
+  Seen f = run_all(*ex);
+  EXPECT_FALSE(f.exits["F/1/left/1"].ok);
+  EXPECT_EQ(f.exits["F/1/left/1"].exit_code, 3) << f.exits["F/1/left/1"].reason;
+  EXPECT_EQ(f.exits["F/1/left/1"].output, "before\nafter\n");
+  EXPECT_TRUE(f.exits["F/1/gone/2"].lost) << f.exits["F/1/gone/2"].reason;
 }
 
 }  // namespace

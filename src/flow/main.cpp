@@ -380,14 +380,23 @@ Status stage_binary(SlurmExecutorOptions& o, const Stores& stores) {
   return {};
 }
 
+// A resume gets the Slurm executor even when no step goes there now: jobs the
+// killed orchestrator left are followed through it (settle_orphans).
 Result<std::unique_ptr<Executor>> make_executor(const Stores& stores, int max_workers,
-                                                const std::map<std::string, std::string>& steps) {
+                                                const std::map<std::string, std::string>& steps,
+                                                bool resume) {
   std::vector<std::pair<std::string, std::unique_ptr<Executor>>> list;
   list.emplace_back("local", make_local_executor({.max_workers = max_workers}));
-  if (std::any_of(steps.begin(), steps.end(), [](const auto& kv) { return kv.second == "slurm"; })) {
+  const bool used =
+      std::any_of(steps.begin(), steps.end(), [](const auto& kv) { return kv.second == "slurm"; });
+  if (used || resume) {
     Result<SlurmExecutorOptions> o = slurm_options(stores.settings);
     if (!o.ok()) return o.status();
-    TRELLIS_RETURN_IF_ERROR(stage_binary(*o, stores));
+    if (used) {
+      TRELLIS_RETURN_IF_ERROR(stage_binary(*o, stores));
+    } else {
+      o->staged.path.clear();
+    }
     list.emplace_back("slurm", make_slurm_executor(*o));
   }
   return make_routing_executor(std::move(list));
@@ -538,7 +547,7 @@ int run_or_resume(Flow& flow, const GraphInfo& g, const Args& args, bool resume,
   o.step_executors = *placement;
   if (a.options.count("executor")) o.resume_hint_args += " --executor " + shell_quote(a.options.at("executor"));
   Result<std::unique_ptr<Executor>> executor =
-      make_executor(*stores, static_cast<int>(*workers), o.step_executors);
+      make_executor(*stores, static_cast<int>(*workers), o.step_executors, resume);
   if (!executor.ok()) return usage_error(executor.status().message());
   return orchestrate(flow, g, *stores->md, *stores->cas, **executor, o);
 }

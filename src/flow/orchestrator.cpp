@@ -54,6 +54,7 @@ class Orchestrator {
     for (const auto& [step, name] : o_.step_executors) executor_names_.insert(name);
     executor_names_.insert("local");
     if (!check_requests()) return 1;
+    if (o_.origin_run_id && !settle_orphans()) return 1;
     RunRecord rec;
     rec.flow = flow_.name();
     rec.created_ms = now_unix_ms();
@@ -137,6 +138,72 @@ class Orchestrator {
 
   std::string pathspec(const Instance& in) const {
     return task_pathspec(flow_.name(), run_id_, in.step, in.task_id);
+  }
+
+  // Resume after the orchestrator was killed: its remote jobs may still be
+  // queued or running. A queued one is cancelled (this run does its work); a
+  // running one is waited for, so that what it finishes is cloned, not redone.
+  // Their attempts are then closed in the origin run with what became of them.
+  bool settle_orphans() {
+    Result<std::vector<TaskRecord>> tasks = md_.list_tasks(flow_.name(), o_.origin_run_id);
+    if (!tasks.ok()) return true;  // load_origin reports it
+    std::map<std::string, AttemptRecord> orphans;  // by job id given to the executor
+    for (const auto& t : *tasks) {
+      if (t.status == TaskStatus::kDone) continue;
+      Result<std::vector<AttemptRecord>> attempts = md_.list_attempts(flow_.name(), o_.origin_run_id, t.task_id);
+      if (!attempts.ok() || attempts->empty()) continue;
+      const AttemptRecord& a = attempts->back();
+      if (a.finished_ms != 0 || a.job_id.empty() || a.executor.empty() || a.executor == "local") continue;
+      const std::string path = task_pathspec(flow_.name(), o_.origin_run_id, t.step, t.task_id);
+      const Placement where{a.executor, a.job_id, a.host, a.reason, ""};
+      if (Status st = ex_.adopt(path, where); !st.ok()) {
+        say("%s: cannot follow %s job %s (%s); this run runs the task again", path.c_str(),
+            a.executor.c_str(), a.job_id.c_str(), st.message().c_str());
+        continue;
+      }
+      if (a.reason.rfind("queued", 0) == 0) {
+        ex_.cancel(path);
+        say("%s: cancelling %s job %s, queued when its orchestrator was killed: this run does its work",
+            path.c_str(), a.executor.c_str(), a.job_id.c_str());
+      } else {
+        say("%s: waiting for %s job %s, left running by the killed orchestrator: what it finishes is kept",
+            path.c_str(), a.executor.c_str(), a.job_id.c_str());
+      }
+      orphans[path] = a;
+    }
+    while (!orphans.empty()) {
+      Result<std::vector<JobEvent>> events = ex_.poll(std::chrono::milliseconds(1000));
+      if (!events.ok()) {
+        tell(stderr, "error: following the jobs the killed orchestrator left: " + events.status().to_string());
+        return false;
+      }
+      for (const JobEvent& e : *events) {
+        if (e.kind == JobEvent::Kind::kOutput) {
+          const std::string line = "[" + e.id + "] " + e.text;
+          std::fwrite(line.data(), 1, line.size(), stdout);
+          continue;
+        }
+        auto it = orphans.find(e.id);
+        if (e.kind != JobEvent::Kind::kExit || it == orphans.end()) continue;
+        AttemptRecord a = it->second;
+        a.finished_ms = now_unix_ms();
+        // As for any attempt: done only if the task wrote its done record.
+        Result<TaskRecord> rec = md_.get_task(flow_.name(), o_.origin_run_id, a.task_id);
+        a.ok = (e.exit.ok || e.exit.lost) && rec.ok() && rec->status == TaskStatus::kDone;
+        a.exit_code = e.exit.exit_code;
+        a.signal = e.exit.signal;
+        a.reason = "its orchestrator was killed; the job then ended: " + e.exit.reason;
+        if (!e.exit.output.empty()) {
+          if (Result<BlobInfo> log = cas_.put(e.exit.output); log.ok()) a.log_digest = log->digest;
+        }
+        (void)write_md([&] { return md_.record_attempt(a); });
+        say("%s: %s job %s ended: %s", e.id.c_str(), a.executor.c_str(), a.job_id.c_str(),
+            e.exit.reason.c_str());
+        orphans.erase(it);
+      }
+      std::fflush(stdout);
+    }
+    return true;
   }
 
   bool load_origin() {

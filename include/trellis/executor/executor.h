@@ -92,6 +92,14 @@ class Executor {
   virtual void cancel_all() = 0;
   // Stops one job; its exit is still reported. False when no such job runs.
   virtual bool cancel(const std::string& id) = 0;
+  // Follows, as job `id`, a job this kind of executor started for an earlier
+  // orchestrator (its placement, as recorded on the attempt): its exit is
+  // reported like any other (its output is not). kInvalidArgument where jobs
+  // do not outlive their orchestrator (local child processes).
+  virtual Status adopt(const std::string& id, const Placement& where) {
+    return invalid_argument("cannot follow job " + where.job_id + " of executor '" + where.executor +
+                            "' for " + id);
+  }
 };
 
 struct LocalExecutorOptions {
