@@ -22,9 +22,20 @@ set -euo pipefail
 PARTITION=${SLURM_PARTITION:-debug}
 OVERSUB=${SLURM_OVERSUBSCRIBE:-NO}
 SCHED_PARAMS=${SLURM_SCHED_PARAMS-batch_sched_delay=0}
-# GPUs the node declares (a fake gres backed by /dev/null) so that --gres=gpu
-# requests and Slurm's CUDA_VISIBLE_DEVICES binding are testable without one.
+# GPUs the node declares (a fake gres backed by a harmless character device) so
+# that --gres=gpu requests and Slurm's CUDA_VISIBLE_DEVICES binding are testable
+# without one. slurmd ignores a File= that is not a character or block device and
+# then binds no CUDA_VISIBLE_DEVICES, so a /dev/null that something replaced by a
+# plain file (seen on a CI machine) must not be used.
 FAKE_GPUS=${SLURM_FAKE_GPUS-1}
+FAKE_DEV=""
+for d in /dev/null /dev/zero /dev/full; do
+  if [ -c "$d" ]; then FAKE_DEV=$d; break; fi
+done
+if [ -n "$FAKE_GPUS" ] && [ -z "$FAKE_DEV" ]; then
+  echo "[slurm-up] no character device among /dev/null /dev/zero /dev/full for the fake GPU" >&2
+  exit 1
+fi
 CONF_DIR=/etc/slurm
 CONF=$CONF_DIR/slurm.conf
 STATE_DIR=/var/spool/slurmctld
@@ -143,7 +154,7 @@ GRES=$CONF_DIR/gres.conf
 NEWGRES=$(mktemp)
 if [ -n "$FAKE_GPUS" ]; then
   for i in $(seq 0 $((FAKE_GPUS - 1))); do
-    echo "NodeName=$NODE Name=gpu Type=fake File=/dev/null" >> "$NEWGRES"
+    echo "NodeName=$NODE Name=gpu Type=fake File=$FAKE_DEV" >> "$NEWGRES"
   done
 fi
 if ! cmp -s "$NEWGRES" "$GRES" 2>/dev/null; then
