@@ -18,6 +18,11 @@ packages=(
   python3-boto3  # S3 tests: boto3 reads what S3Storage wrote; scripts/services/s3-check.py
   clang-14 libclang-rt-14-dev  # scripts/fuzz.sh: clang++-14 and libFuzzer (libclang_rt.fuzzer)
   slurmctld slurmd slurm-client munge  # Slurm executor tests (scripts/services/slurm-up.sh)
+  # The Python module (python/): pybind11 builds it; pytest tests it; the example
+  # notebook is executed by nbconvert with the ipykernel, draws with matplotlib
+  # and PIL decodes tracked images; pandas for Metrics.to_pandas().
+  pybind11-dev python3-dev python3-pytest python3-pil python3-pandas python3-matplotlib
+  jupyter-nbconvert python3-ipykernel
 )
 # Node.js: Debian's nodejs + npm unless a node with its own npm (e.g. NodeSource's) is there.
 if ! command -v node >/dev/null 2>&1; then packages+=(nodejs); fi
