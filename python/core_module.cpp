@@ -231,6 +231,18 @@ PYBIND11_MODULE(_core, m) {
   m.def("parse_pathspec", [](const std::string& text) { return pathspec_dict(take(Pathspec::parse(text))); },
         "Parts of Flow[/run[/step[/task[/artifact]]]]; ValueError naming what is wrong.");
 
+  m.def(
+      "resolve_settings",
+      [](const std::string& root, const std::string& datastore, const std::string& metadata) {
+        StoreSettings s = take(resolve_stores(StoreFlags{root, datastore, metadata}));
+        py::dict d;
+        d["datastore"] = setting_dict(s.datastore);
+        d["metadata"] = setting_dict(s.metadata);
+        d["config_path"] = s.config_path;
+        return d;
+      },
+      "The stores these flags (and the environment, the config file) choose, opening nothing.");
+
   py::class_<Client>(m, "Client")
       .def(py::init([](const std::string& root, const std::string& datastore, const std::string& metadata) {
              return take(Client::open(ClientOptions{root, datastore, metadata}));

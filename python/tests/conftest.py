@@ -5,8 +5,8 @@ import subprocess
 
 import pytest
 
-BUILD = os.environ.get("TRELLIS_BUILD_DIR",
-                       os.path.join(os.path.dirname(__file__), "..", "..", "build"))
+BUILD = os.path.abspath(os.environ.get("TRELLIS_BUILD_DIR",
+                                       os.path.join(os.path.dirname(__file__), "..", "..", "build")))
 
 
 def flow_binary(name):

@@ -48,6 +48,8 @@ def _client(client=None):
 
 def settings(client=None):
     """Which datastore and metadata are read, and where each choice came from."""
+    if client is None and _default_client is None:
+        return _core.resolve_settings(*_options)  # nothing to open yet (no runs)
     return _client(client).settings()
 
 

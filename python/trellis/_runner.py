@@ -185,7 +185,8 @@ class Runner:
     def _argv(self, command, positional, options):
         argv = [self.flow, command, *positional, *self._store_args(), *self._extra]
         for k, v in options.items():
-            argv += [_option(k), _value(v)]
+            # --name=value: booleans take no separate value, and a value may start with "--".
+            argv.append(f"{_option(k)}={_value(v)}")
         return argv
 
     def async_run(self, show_output=False, **params):
