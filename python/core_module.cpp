@@ -151,7 +151,7 @@ py::dict pathspec_dict(const Pathspec& p) {
 
 py::dict setting_dict(const Setting& s) {
   py::dict d;
-  d["value"] = s.value;
+  d["value"] = redact_url(s.value);  // settings are for showing: never a password
   d["source"] = s.source;
   return d;
 }

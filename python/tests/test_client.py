@@ -146,8 +146,13 @@ def test_tags_and_namespaces(client):
 
 def test_settings_name_the_stores(client, store):
     s = trellis.settings()
-    assert s["datastore"]["value"] == f"file://{store}" and s["datastore"]["source"] == "--root"
-    assert s["metadata"]["value"].startswith("sqlite://") and s["metadata"]["value"].endswith(".db")
+    if "root" in store.kw:
+        assert s["datastore"]["value"] == f"file://{store.kw['root']}"
+        assert s["datastore"]["source"] == "--root"
+        assert s["metadata"]["value"].startswith("sqlite://") and s["metadata"]["value"].endswith(".db")
+    else:
+        assert s["datastore"]["value"].startswith("s3://") and s["datastore"]["source"] == "--datastore"
+        assert s["metadata"]["value"].startswith("postgresql://") and "flow:flow@" not in s["metadata"]["value"]
 
 
 def test_an_unusable_store_url_is_an_error_naming_it():

@@ -9,21 +9,20 @@ from conftest import flow_binary
 
 
 @pytest.fixture()
-def root(tmp_path):
-    r = str(tmp_path)
-    trellis.connect(root=r)
-    return r
+def stores(fresh_stores):
+    trellis.connect(**fresh_stores.kw)
+    return fresh_stores.kw
 
 
-def test_run_blocks_and_returns_the_run(root):
-    run = trellis.Runner(flow_binary("linear"), root=root).run(start_at=5, show_output=False)
+def test_run_blocks_and_returns_the_run(stores):
+    run = trellis.Runner(flow_binary("linear"), **stores).run(start_at=5, show_output=False)
     assert isinstance(run, trellis.Run) and run.successful
     assert run.parameters == {"start-at": 5} and run.data.count == 8
     assert trellis.Flow("Linear").latest_run.pathspec == run.pathspec
 
 
-def test_async_run_has_live_status_and_waits(root):
-    ex = trellis.Runner(flow_binary("failing"), root=root, env={"TRELLIS_EXAMPLE_FIXED": "1"}) \
+def test_async_run_has_live_status_and_waits(stores):
+    ex = trellis.Runner(flow_binary("failing"), **stores, env={"TRELLIS_EXAMPLE_FIXED": "1"}) \
         .async_run(sleep_ms=300)
     run = ex.run  # as soon as the run exists
     assert run.status == "running" and ex.status == "running" and ex.returncode is None
@@ -33,8 +32,8 @@ def test_async_run_has_live_status_and_waits(root):
     assert "run succeeded" in ex.output
 
 
-def test_terminate_interrupts_the_run(root):
-    ex = trellis.Runner(flow_binary("failing"), root=root).async_run(sleep_ms=20000)
+def test_terminate_interrupts_the_run(stores):
+    ex = trellis.Runner(flow_binary("failing"), **stores).async_run(sleep_ms=20000)
     run = ex.run
     t0 = time.monotonic()
     ex.terminate()
@@ -42,18 +41,18 @@ def test_terminate_interrupts_the_run(root):
     assert ex.returncode != 0 and run.status == "failed"
 
 
-def test_a_bad_parameter_is_an_error_with_the_flows_message(root):
+def test_a_bad_parameter_is_an_error_with_the_flows_message(stores):
     with pytest.raises(trellis.RunnerError, match="start-at"):
-        trellis.Runner(flow_binary("linear"), root=root).run(start_at="seven", show_output=False)
+        trellis.Runner(flow_binary("linear"), **stores).run(start_at="seven", show_output=False)
     with pytest.raises(FileNotFoundError, match="no-such-flow"):
         trellis.Runner("/no-such-flow")
 
 
-def test_resume_finishes_a_failed_run(root):
-    runner = trellis.Runner(flow_binary("failing"), root=root)
+def test_resume_finishes_a_failed_run(stores):
+    runner = trellis.Runner(flow_binary("failing"), **stores)
     failed = runner.run(show_output=False)
     assert failed.status == "failed"
-    fixed = trellis.Runner(flow_binary("failing"), root=root, env={"TRELLIS_EXAMPLE_FIXED": "1"})
+    fixed = trellis.Runner(flow_binary("failing"), **stores, env={"TRELLIS_EXAMPLE_FIXED": "1"})
     resumed = fixed.resume(origin_run_id=failed.run_id, show_output=False)
     assert resumed.successful and resumed.origin_run.pathspec == failed.pathspec
     assert resumed["start"].task.cloned_from is not None

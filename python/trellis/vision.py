@@ -42,9 +42,8 @@ class Detector:
 
     def __init__(self, model, *, root=None, datastore=None, metadata=None, device="cpu",
                  threads=None):
-        if root is None and datastore is None and metadata is None and _client._default_client:
-            s = _client._default_client.settings()
-            datastore, metadata = s["datastore"]["value"], s["metadata"]["value"]
+        if root is None and datastore is None and metadata is None:
+            root, datastore, metadata = _client._options  # what trellis.connect() chose
         threads = os.cpu_count() if threads is None else threads
         self._d = _vision.Detector(str(model), root or "", datastore or "", metadata or "", device,
                                    int(threads))
